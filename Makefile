@@ -1,0 +1,49 @@
+# shale — make targets. `make run` starts a server with embedded defaults;
+# `make test` is what CI runs.
+
+GO      ?= go
+TAGS    ?= invariants
+BIN     := bin/shale
+DATA    ?= ./data
+BENCHTIME ?= 1x
+FUZZTIME  ?= 10s
+
+.PHONY: all build run test vet lint bench fuzz generate clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/shale
+
+# Serve with ./data and Iggy's default ports: TCP 127.0.0.1:8090,
+# QUIC 127.0.0.1:8080, HTTP 127.0.0.1:3000.
+run: build
+	$(BIN) serve --data $(DATA)
+
+vet:
+	$(GO) vet -tags $(TAGS) ./...
+
+test: vet
+	$(GO) test -race -tags $(TAGS) ./...
+
+lint: vet
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) generate ./wire && git diff --exit-code -- wire/errors_gen.go
+
+# Benchmarks are measurements, never assertions. BENCHTIME=3s for steadier numbers.
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) ./kv/ ./log/
+
+# Runs every fuzz target for FUZZTIME each (go test -fuzz takes one target at a time).
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+generate:
+	$(GO) generate ./...
+
+clean:
+	rm -rf bin

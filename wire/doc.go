@@ -1,0 +1,12 @@
+// Package wire is the Iggy 0.8.0 binary codec: request and response frames,
+// identifiers, consumers, partitioning, polling strategies, permissions,
+// message batches, and the protocol error codes generated from
+// shared/protocol/error_codes.tsv.
+//
+// wire does no I/O and holds no state. Encoders append to a caller's slice;
+// decoders read with a sticky-error reader, never panic, and never allocate
+// beyond the frame they are given.
+//
+// Imported by every layer that speaks the protocol (log, broker, listeners,
+// client). wire imports only the standard library and hashing packages.
+package wire
