@@ -1,0 +1,52 @@
+package kvtest
+
+import (
+	"testing"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/shalemq/shale/kv"
+)
+
+// Open opens a DB on a fresh in-memory filesystem and closes it when the test
+// ends. opts.FS is replaced; MinFreeDisk defaults to off.
+func Open(t testing.TB, opts kv.Options) *kv.DB {
+	t.Helper()
+	opts.FS = vfs.NewMem()
+	db, err := kv.Open("db", opts)
+	if err != nil {
+		t.Fatalf("kvtest: open: %v", err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+// Crashable is an in-memory filesystem that can be "crashed": Crash returns
+// the state a power loss at that moment would leave behind (only what was
+// fsynced), from which a DB can be reopened.
+type Crashable struct {
+	FS *vfs.MemFS
+}
+
+// Dir is the database directory inside a Crashable filesystem.
+const Dir = "db"
+
+// NewCrashable returns an empty crashable filesystem.
+func NewCrashable() *Crashable { return &Crashable{FS: vfs.NewCrashableMem()} }
+
+// Open opens the DB on the filesystem. The caller closes it (or abandons it
+// after Crash, like a killed process would).
+func (c *Crashable) Open(t testing.TB, opts kv.Options) *kv.DB {
+	t.Helper()
+	opts.FS = c.FS
+	db, err := kv.Open(Dir, opts)
+	if err != nil {
+		t.Fatalf("kvtest: open crashable: %v", err)
+	}
+	return db
+}
+
+// Crash returns a copy of the filesystem holding only synced data, as a
+// crash at this moment would leave it. The original keeps running.
+func (c *Crashable) Crash() *Crashable {
+	return &Crashable{FS: c.FS.CrashClone(vfs.CrashCloneCfg{UnsyncedDataPercent: 0})}
+}
