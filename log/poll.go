@@ -1,0 +1,209 @@
+package log
+
+import (
+	"fmt"
+
+	"github.com/shalemq/shale/kv"
+	"github.com/shalemq/shale/wire"
+)
+
+// Strategy says where a poll starts (BINARY.md §2.4).
+type Strategy uint8
+
+// Polling strategies; the values are Iggy's.
+const (
+	StrategyOffset    Strategy = 1 // Value is the offset
+	StrategyTimestamp Strategy = 2 // Value is a server timestamp in µs
+	StrategyFirst     Strategy = 3 // the oldest retained message
+	StrategyLast      Strategy = 4 // the newest Count messages
+	StrategyNext      Strategy = 5 // after the consumer's stored offset
+)
+
+// Consumer identifies whose offsets a poll or commit uses: a single consumer
+// (numeric id; string ids are hashed by the caller, BINARY.md §2.2) or a
+// consumer group (its id).
+type Consumer struct {
+	Group bool
+	ID    uint32
+}
+
+func (c Consumer) kind() byte {
+	if c.Group {
+		return consumerGroup
+	}
+	return consumerSingle
+}
+
+// PollRequest is a poll of one partition.
+type PollRequest struct {
+	Strategy   Strategy
+	Value      uint64
+	Count      uint32
+	Consumer   Consumer
+	AutoCommit bool
+}
+
+// PollResult describes what a poll appended.
+type PollResult struct {
+	PartitionID uint32
+	// CurrentOffset is the newest durable offset of the partition (0 when
+	// empty).
+	CurrentOffset uint64
+	Count         uint32
+	// LastOffset is the offset of the last message returned (when Count > 0).
+	LastOffset uint64
+}
+
+// Poll appends up to req.Count messages, each exactly as stored (64-byte
+// header, payload, user headers), to dst and returns the extended slice.
+// dst belongs to the caller; nothing in it aliases storage. Polls never read
+// past the durable watermark. With AutoCommit, the offset of the last message
+// returned is stored for req.Consumer before Poll returns.
+func (p *Partition) Poll(dst []byte, req PollRequest) (PollResult, []byte, error) {
+	durable := p.durable.Load()
+	first := min(p.first.Load(), durable)
+	res := PollResult{PartitionID: p.id}
+	if durable > 0 {
+		res.CurrentOffset = durable - 1
+	}
+	if req.Count == 0 || durable == first {
+		return res, dst, nil
+	}
+
+	it, err := p.log.db.NewIter(partitionSpan(kv.TagMessages, p.streamID, p.topicID, p.id))
+	if err != nil {
+		return res, dst, err
+	}
+	defer it.Close()
+
+	var start uint64
+	switch req.Strategy {
+	case StrategyOffset:
+		start = req.Value
+	case StrategyTimestamp:
+		if start, err = p.offsetAtTimestamp(it, req.Value, first, durable); err != nil {
+			return res, dst, err
+		}
+	case StrategyFirst:
+		start = first
+	case StrategyLast:
+		start = durable - min(uint64(req.Count), durable)
+	case StrategyNext:
+		stored, ok, err := p.Offset(req.Consumer)
+		if err != nil {
+			return res, dst, err
+		}
+		start = first
+		if ok {
+			start = stored + 1
+		}
+	default:
+		return res, dst, fmt.Errorf("polling strategy %d: %w", req.Strategy, wire.ErrInvalidCommand)
+	}
+	start = max(start, first)
+	if start >= durable {
+		return res, dst, nil
+	}
+	end := durable
+	if n := uint64(req.Count); durable-start > n {
+		end = start + n
+	}
+	dst, n, last, err := p.read(it, dst, start, end)
+	if err != nil {
+		return res, dst, err
+	}
+	res.Count, res.LastOffset = n, last
+	if req.AutoCommit && n > 0 {
+		if err := p.storeOffset(req.Consumer, last); err != nil {
+			return res, dst, err
+		}
+	}
+	return res, dst, nil
+}
+
+// read appends the messages with offsets in [from, to) to dst. Values are
+// chunks keyed by the offset of their first message and holding consecutive
+// offsets, so the chunk holding from is the last key ≤ from.
+func (p *Partition) read(it *kv.Iter, dst []byte, from, to uint64) ([]byte, uint32, uint64, error) {
+	var count uint32
+	var last uint64
+	seek := messageKey(make([]byte, 0, msgKeyLen), p.streamID, p.topicID, p.id, from+1)
+	for ok := it.SeekLT(seek); ok; ok = it.Next() {
+		chunkFirst := kv.U64At(it.Key(), msgKeyOffsetAt)
+		if chunkFirst >= to {
+			break
+		}
+		v, err := it.Value()
+		if err != nil {
+			return dst, count, last, err
+		}
+		// Walk the headers to the first wanted message and past the last,
+		// then copy the span in one go.
+		off := chunkFirst
+		begin, pos := -1, 0
+		mi := wire.NewMessageIter(v)
+		for m, ok := mi.Next(); ok && off < to; m, ok = mi.Next() {
+			if off == from || (begin < 0 && off > from) {
+				begin = pos
+			}
+			pos += len(m)
+			if begin >= 0 {
+				count++
+				last = off
+			}
+			off++
+		}
+		if err := mi.Err(); err != nil {
+			return dst, count, last, fmt.Errorf("partition %d chunk at %d: %w", p.id, chunkFirst, err)
+		}
+		if begin >= 0 {
+			dst = append(dst, v[begin:pos]...)
+		}
+		if off >= to {
+			break
+		}
+	}
+	return dst, count, last, it.Error()
+}
+
+// offsetAtTimestamp returns the first offset in [first, end) whose server
+// timestamp is ≥ ts, or end when there is none. Server timestamps never
+// decrease along a partition, and every message of one chunk has the same
+// timestamp (a chunk never spans two appends), so a binary search over
+// offsets reads one header per probe.
+func (p *Partition) offsetAtTimestamp(it *kv.Iter, ts, first, end uint64) (uint64, error) {
+	lo, hi := first, end
+	key := make([]byte, 0, msgKeyLen)
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		chunkTS, err := p.chunkTimestamp(it, key, mid)
+		if err != nil {
+			return 0, err
+		}
+		if chunkTS >= ts {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return lo, nil
+}
+
+// chunkTimestamp is the server timestamp of the chunk holding offset.
+func (p *Partition) chunkTimestamp(it *kv.Iter, key []byte, offset uint64) (uint64, error) {
+	if !it.SeekLT(messageKey(key[:0], p.streamID, p.topicID, p.id, offset+1)) {
+		if err := it.Error(); err != nil {
+			return 0, err
+		}
+		return 0, fmt.Errorf("partition %d: no chunk holds offset %d", p.id, offset)
+	}
+	v, err := it.Value()
+	if err != nil {
+		return 0, err
+	}
+	m, err := wire.ParseMessage(v)
+	if err != nil {
+		return 0, fmt.Errorf("partition %d chunk: %w", p.id, err)
+	}
+	return m.Timestamp(), nil
+}
