@@ -47,7 +47,7 @@ type topic struct {
 	partitions []*Partition
 	groups     map[uint32]*Group
 	groupNames map[string]*Group
-	galloc     idAlloc // group ids
+	galloc     idAlloc       // group ids
 	balanced   atomic.Uint64 // round-robin counter for balanced sends
 }
 

@@ -14,8 +14,8 @@ var errCorruptRecord = errors.New("log: corrupt metadata record")
 // recordWriter appends little-endian fields.
 type recordWriter []byte
 
-func newRecord() recordWriter                   { return recordWriter{recordVersion} }
-func (w recordWriter) u8(v uint8) recordWriter  { return append(w, v) }
+func newRecord() recordWriter                    { return recordWriter{recordVersion} }
+func (w recordWriter) u8(v uint8) recordWriter   { return append(w, v) }
 func (w recordWriter) u32(v uint32) recordWriter { return binary.LittleEndian.AppendUint32(w, v) }
 func (w recordWriter) u64(v uint64) recordWriter { return binary.LittleEndian.AppendUint64(w, v) }
 func (w recordWriter) str(s string) recordWriter {
