@@ -95,6 +95,12 @@ func TestScript(t *testing.T) {
 				if d.HasArg("chunk") {
 					opts.ChunkSize = intArg(d, "chunk", 0)
 				}
+				if d.HasArg("default-expiry") {
+					opts.DefaultMessageExpiry = uint64(durArg(d, "default-expiry", 0).Microseconds())
+				}
+				if d.HasArg("default-max-size") {
+					opts.DefaultMaxTopicSize = uint64(intArg(d, "default-max-size", 0))
+				}
 				if e != nil {
 					e.close()
 				}
@@ -300,6 +306,37 @@ func (e *env) run(d *datadriven.TestData) (string, error) {
 			fmt.Fprintf(&b, "  member %d client=%d partitions=%v\n", m.ID, m.ClientID, m.Partitions)
 		}
 		return b.String(), nil
+	case "truncate":
+		p, err := l.Partition(s, tp, pid)
+		if err != nil {
+			return "", err
+		}
+		tr, err := p.TruncateBefore(uint64(intArg(d, "before", 0)))
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("truncated %d messages, %d bytes; first=%d", tr.Messages, tr.Bytes, tr.First), nil
+	case "chunks":
+		p, err := l.Partition(s, tp, pid)
+		if err != nil {
+			return "", err
+		}
+		var b strings.Builder
+		err = p.ScanChunks(uint64(intArg(d, "split", 0)), func(c log.ChunkSummary) bool {
+			fmt.Fprintf(&b, "[%d, %d) at=%s bytes=%d\n", c.First, c.End, time.UnixMicro(int64(c.Timestamp)).Sub(t0), c.Bytes)
+			return true
+		})
+		return b.String(), err
+	case "offset-at":
+		p, err := l.Partition(s, tp, pid)
+		if err != nil {
+			return "", err
+		}
+		off, err := p.OffsetAtTimestamp(uint64(t0.Add(durArg(d, "at", 0)).UnixMicro()))
+		return fmt.Sprintf("offset %d", off), err
+	case "retention":
+		r, err := l.TopicRetention(s, tp)
+		return fmt.Sprintf("expiry=%s max-size=%s", special(r.Expiry), special(r.MaxSize)), err
 	case "stats":
 		st := l.Stats()
 		return fmt.Sprintf("streams=%d topics=%d partitions=%d groups=%d messages=%d", st.Streams, st.Topics, st.Partitions, st.Groups, st.Messages), nil

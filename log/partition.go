@@ -42,7 +42,8 @@ import (
 // still lets Pebble group their fsyncs. (kv.PipelineApply is that rejected
 // design, kept for measurement.)
 //
-// Lock order: Log.mu → Partition.mu → Partition.wm. Readers take no lock:
+// Lock order: Log.mu → Partition.mu → Partition.wm; Partition.trunc comes
+// before Partition.mu and is never held with Log.mu. Readers take no lock:
 // they load the atomics and read a Pebble snapshot.
 type Partition struct {
 	log       *Log
@@ -58,7 +59,14 @@ type Partition struct {
 		rng           *rand.ChaCha8
 		dedup         *dedupCache // nil until first needed
 		gone          error       // set when the partition is deleted
+		// resets counts purges, so a truncation computed before one can
+		// tell that its result no longer applies (truncate.go).
+		resets uint64
 	}
+
+	// trunc serialises truncations of this partition (retention). It is
+	// never held together with mu for longer than TruncateBefore's commit.
+	trunc sync.Mutex
 
 	// Written under mu, read without it.
 	first atomic.Uint64 // lowest retained offset
@@ -156,6 +164,7 @@ func (p *Partition) drainLocked() error {
 func (p *Partition) resetLocked() {
 	p.mu.next = 0
 	p.mu.dedup = nil
+	p.mu.resets++
 	p.first.Store(0)
 	p.bytes.Store(0)
 	p.durable.Store(0)

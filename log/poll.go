@@ -75,6 +75,14 @@ func (p *Partition) Poll(dst []byte, req PollRequest) (PollResult, []byte, error
 		return res, dst, err
 	}
 	defer it.Close()
+	// Reload the low-water mark now that the snapshot exists: a truncation
+	// that ran in between deleted chunks below its new mark, so only a mark
+	// read after the snapshot guarantees every offset from it on is in the
+	// snapshot (TruncateBefore publishes first after committing).
+	first = min(p.first.Load(), durable)
+	if durable == first {
+		return res, dst, nil
+	}
 
 	var start uint64
 	switch req.Strategy {
