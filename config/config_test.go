@@ -496,3 +496,36 @@ func TestParseLevel(t *testing.T) {
 		}
 	}
 }
+
+// TestIggyFileLoads feeds an Iggy-style server.toml, with tables and array
+// forms shale has no use for, and expects it to load with warnings only.
+func TestIggyFileLoads(t *testing.T) {
+	path := writeFile(t, `
+[quic]
+max_concurrent_bidi_streams = 10_000
+
+[[http.jwt.trusted_issuers]]
+issuer = "someone"
+jwks_url = "http://127.0.0.1:1/jwks.json"
+
+[cluster]
+enabled = false
+
+[[cluster.node.others]]
+name = "peer"
+ports = { tcp = 8091, quic = 8081 }
+
+[system.memory_pool]
+size = "4 GiB"
+
+[data_maintenance.messages]
+cleaner_enabled = false
+`)
+	cfg := mustLoad(t, path, "IGGY_WEBSOCKET_ADDRESS=0.0.0.0:8092", "IGGY_ROOT_USERNAME=iggy")
+	if cfg.QUIC.MaxConcurrentBidiStreams != 10000 || cfg.DataMaintenance.Messages.CleanerEnabled {
+		t.Errorf("Iggy values not applied: streams=%d cleaner=%v", cfg.QUIC.MaxConcurrentBidiStreams, cfg.DataMaintenance.Messages.CleanerEnabled)
+	}
+	if len(cfg.Warnings()) != 2 {
+		t.Errorf("want one warning for the file and one for IGGY_WEBSOCKET_ADDRESS, got %q", cfg.Warnings())
+	}
+}

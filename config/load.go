@@ -51,12 +51,18 @@ func Load(path string, environ []string) (*Config, error) {
 		if err := fromFile.Load(file.Provider(path), toml.Parser()); err != nil {
 			return nil, fmt.Errorf("config: %s: %w", path, err)
 		}
+		var unused []string
 		for _, key := range fromFile.Keys() {
 			if _, ok := idx.byKey[key]; ok {
 				source[key] = path
 			} else {
-				cfg.warnings = append(cfg.warnings, fmt.Sprintf("%s: key %q is not used by shale; ignored", path, key))
+				unused = append(unused, key)
 			}
+		}
+		if len(unused) > 0 {
+			// One line, not one per key: an Iggy server.toml has dozens of
+			// keys for features shale does not have.
+			cfg.warnings = append(cfg.warnings, fmt.Sprintf("%s: keys not used by shale, ignored: %s", path, strings.Join(unused, ", ")))
 		}
 		if err := merged.Merge(fromFile); err != nil {
 			return nil, fmt.Errorf("config: %s: %w", path, err)
