@@ -124,7 +124,8 @@ type Problem struct {
 
 func (p Problem) Error() string { return p.Key + ": " + p.Message }
 
-// Problems is every problem Validate found, in key order of Config.
+// Problems is every problem Validate found: those Load met first, then
+// invalid settings in Config order. Match it with errors.As.
 type Problems []Problem
 
 func (ps Problems) Error() string {
