@@ -178,7 +178,10 @@ func (t *TopicDetails) AppendTo(dst []byte) []byte {
 func (t *TopicDetails) Decode(b []byte) error {
 	return decodeAll(b, func(r *reader) {
 		t.TopicInfo.read(r)
-		if r.err == nil && uint64(t.PartitionsCount)*40 > uint64(len(r.b)) {
+		if r.err != nil {
+			return
+		}
+		if uint64(t.PartitionsCount)*40 > uint64(len(r.b)) {
 			r.fail(ErrInvalidCommand)
 			return
 		}
