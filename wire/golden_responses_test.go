@@ -75,7 +75,7 @@ func checkPolled(partition uint32, current uint64, first uint64, count int) func
 }
 
 var goldenResponses = map[string]func(t *testing.T, b []byte) []byte{
-	"login_user": one(func(t *testing.T, v *wire.IdentityInfo) { eq(t, "user", v.UserID, 0) }),
+	"login_user":                       one(func(t *testing.T, v *wire.IdentityInfo) { eq(t, "user", v.UserID, 0) }),
 	"login_with_personal_access_token": one(func(t *testing.T, v *wire.IdentityInfo) { eq(t, "user", v.UserID, 0) }),
 	"get_cluster_metadata": one(func(t *testing.T, v *wire.ClusterMetadata) {
 		eq(t, "name", v.Name, "single-node")

@@ -23,7 +23,7 @@ func mustHex(s string) []byte {
 }
 
 var (
-	s0 = wire.NumericID(0)
+	s0   = wire.NumericID(0)
 	t0id = wire.NumericID(0)
 )
 
@@ -125,8 +125,8 @@ var goldenRequests = map[string]wire.Request{
 		Status: ptr[uint8](wire.UserInactive), Pad: true},
 	"update_permissions": &wire.UpdatePermissions{User: wire.NumericID(1),
 		Permissions: &wire.Permissions{Global: wire.GlobalPermissions{PollMessages: true, SendMessages: true}}},
-	"change_password": &wire.ChangePassword{User: wire.NumericID(1), CurrentPassword: "s3cret-pass", NewPassword: "n3w-pass"},
-	"delete_user":     &wire.DeleteUser{UserRef: wire.UserRef{User: wire.NamedID("bob")}},
+	"change_password":              &wire.ChangePassword{User: wire.NumericID(1), CurrentPassword: "s3cret-pass", NewPassword: "n3w-pass"},
+	"delete_user":                  &wire.DeleteUser{UserRef: wire.UserRef{User: wire.NamedID("bob")}},
 	"create_personal_access_token": &wire.CreatePersonalAccessToken{Name: "ci-token", Expiry: 3600 << 32},
 	"get_personal_access_tokens":   &wire.GetPersonalAccessTokens{},
 	"delete_personal_access_token": &wire.DeletePersonalAccessToken{NameRef: wire.NameRef{Name: "laptop"}},
@@ -134,14 +134,14 @@ var goldenRequests = map[string]wire.Request{
 		Name: "AwoRGB8mLTQ7QklQV15lbHN6gYiPlp2kq7K5wMfO1dzj6vH4/wYNFBsiKTA3PkVMU1o="}},
 
 	"constructed/create_personal_access_token_u64": &wire.CreatePersonalAccessToken{Name: "ci-token", Expiry: 3_600_000_000},
-	"constructed/delete_segments": &wire.DeleteSegments{Stream: s0, Topic: t0id, PartitionID: 0, SegmentsCount: 2},
-	"constructed/flush_unsaved_buffer": &wire.FlushUnsavedBuffer{Stream: s0, Topic: t0id, PartitionID: 1, Fsync: true},
-	"constructed/get_me":               &wire.GetMe{},
-	"constructed/get_snapshot":         &wire.GetSnapshot{Compression: wire.SnapshotDeflated, Types: []uint8{1, 6}},
-	"constructed/login_user_rust_sdk":  &wire.LoginUser{Username: "iggy", Password: "iggy", Version: "0.10.0"},
-	"constructed/purge_stream":         &wire.PurgeStream{StreamRef: wire.StreamRef{Stream: s0}},
-	"constructed/purge_topic":          &wire.PurgeTopic{TopicRef: wire.TopicRef{Stream: s0, Topic: wire.NamedID("events")}},
-	"constructed/update_user_username_only": &wire.UpdateUser{User: wire.NumericID(1), Username: ptr("alice2")},
+	"constructed/delete_segments":                  &wire.DeleteSegments{Stream: s0, Topic: t0id, PartitionID: 0, SegmentsCount: 2},
+	"constructed/flush_unsaved_buffer":             &wire.FlushUnsavedBuffer{Stream: s0, Topic: t0id, PartitionID: 1, Fsync: true},
+	"constructed/get_me":                           &wire.GetMe{},
+	"constructed/get_snapshot":                     &wire.GetSnapshot{Compression: wire.SnapshotDeflated, Types: []uint8{1, 6}},
+	"constructed/login_user_rust_sdk":              &wire.LoginUser{Username: "iggy", Password: "iggy", Version: "0.10.0"},
+	"constructed/purge_stream":                     &wire.PurgeStream{StreamRef: wire.StreamRef{Stream: s0}},
+	"constructed/purge_topic":                      &wire.PurgeTopic{TopicRef: wire.TopicRef{Stream: s0, Topic: wire.NamedID("events")}},
+	"constructed/update_user_username_only":        &wire.UpdateUser{User: wire.NumericID(1), Username: ptr("alice2")},
 }
 
 func poll(kind wire.PollKind, value uint64, count uint32, auto bool) *wire.PollMessages {
