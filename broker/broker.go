@@ -1,0 +1,153 @@
+package broker
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/shalemq/shale/broker/auth"
+	"github.com/shalemq/shale/log"
+	"github.com/shalemq/shale/wire"
+)
+
+// Version is the Iggy server version shale answers as: clients compare it,
+// so it is Iggy's, not ours.
+const (
+	Version       = "0.8.0"
+	VersionSemver = 8000 // major·1,000,000 + minor·1,000 + patch (BINARY.md §4.1)
+)
+
+// Options configure a Broker.
+type Options struct {
+	// Clock is the broker's time source (heartbeats, token expiry, stats).
+	// Default time.Now.
+	Clock func() time.Time
+	// Logger receives broker events. Default slog.Default().
+	Logger *slog.Logger
+	// Registerer receives the broker's metrics. Default: none.
+	Registerer prometheus.Registerer
+	// Node is what GetClusterMetadata reports; cmd/shale fills the bound
+	// ports in once the listeners are up (SetNode).
+	Node Node
+	// DataDir is the data directory, for disk figures in GetStats.
+	DataDir string
+	// Config renders the effective configuration for GetSnapshot (secrets
+	// masked by the caller). Optional.
+	Config func() []byte
+}
+
+// Node describes this server in GetClusterMetadata (BINARY.md §4.1).
+type Node struct {
+	ClusterName string // "single-node"
+	Name        string // "iggy-node"
+	IP          string
+	TCPPort     uint16
+	QUICPort    uint16
+	HTTPPort    uint16
+	WSPort      uint16
+}
+
+// Broker executes every Iggy command for every transport. It owns the
+// sessions and the authorisation decision; state lives in log (streams and
+// messages) and auth (users and tokens).
+type Broker struct {
+	log     *log.Log
+	users   *auth.Store
+	opts    Options
+	started time.Time
+
+	sessions sessions
+	node     atomic.Pointer[Node]
+	stopping atomic.Bool
+	metrics  *metrics
+	cpu      cpuSampler
+}
+
+// New returns a broker over an open log and user store.
+func New(l *log.Log, users *auth.Store, opts Options) *Broker {
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Node.ClusterName == "" {
+		opts.Node.ClusterName = "single-node"
+	}
+	if opts.Node.Name == "" {
+		opts.Node.Name = "iggy-node"
+	}
+	if opts.Node.IP == "" {
+		opts.Node.IP = "127.0.0.1"
+	}
+	b := &Broker{log: l, users: users, opts: opts, started: opts.Clock(), metrics: newMetrics(opts.Registerer)}
+	n := opts.Node
+	b.node.Store(&n)
+	return b
+}
+
+// SetNode replaces what GetClusterMetadata reports (the bound ports are only
+// known after the listeners start).
+func (b *Broker) SetNode(n Node) { b.node.Store(&n) }
+
+// Log is the broker's log, for background work such as retention.
+func (b *Broker) Log() *log.Log { return b.log }
+
+// Users is the broker's user store.
+func (b *Broker) Users() *auth.Store { return b.users }
+
+// Stopping marks the server as shutting down: new logins answer 8
+// (disconnected), as Iggy's do.
+func (b *Broker) Stopping() { b.stopping.Store(true) }
+
+func (b *Broker) now() time.Time { return b.opts.Clock() }
+
+// Sentinel errors of our own for the cases Iggy answers with a plain code
+// but a log line should say more.
+var errNoClient = fmt.Errorf("client session is gone: %w", wire.ErrStaleClient)
+
+// permissions returns the logged-in user's permissions: 40 when nobody is
+// logged in, 41 when the user has been deleted since login (BINARY.md §1.6).
+func (b *Broker) permissions(s *Session) (*wire.Permissions, error) {
+	id := s.UserID()
+	if id == NoUser {
+		return nil, wire.ErrUnauthenticated
+	}
+	u, ok := b.users.User(id)
+	if !ok {
+		return nil, fmt.Errorf("user %d no longer exists: %w", id, wire.ErrUnauthorized)
+	}
+	if u.Permissions == nil {
+		return &wire.Permissions{}, nil
+	}
+	return u.Permissions, nil
+}
+
+// authenticated answers 40 for a session that is not logged in.
+func authenticated(s *Session) error {
+	if !s.Authenticated() {
+		return wire.ErrUnauthenticated
+	}
+	return nil
+}
+
+// allow turns a permission decision into Iggy's 41.
+func allow(ok bool, what string) error {
+	if !ok {
+		return fmt.Errorf("%s: %w", what, wire.ErrUnauthorized)
+	}
+	return nil
+}
+
+// notFound reports whether err is one of the lookups that read commands
+// answer with an empty OK rather than an error (BINARY.md §4 intro).
+func notFound(err error) bool {
+	return errors.Is(err, wire.ErrStreamIDNotFound) || errors.Is(err, wire.ErrStreamNameNotFound) ||
+		errors.Is(err, wire.ErrTopicIDNotFound) || errors.Is(err, wire.ErrTopicNameNotFound) ||
+		errors.Is(err, wire.ErrConsumerGroupIDNotFound) || errors.Is(err, wire.ErrConsumerGroupNameNotFound) ||
+		errors.Is(err, wire.ErrPartitionNotFound)
+}

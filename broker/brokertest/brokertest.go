@@ -1,0 +1,57 @@
+package brokertest
+
+import (
+	"testing"
+
+	"github.com/shalemq/shale/broker"
+	"github.com/shalemq/shale/broker/auth"
+	"github.com/shalemq/shale/kv"
+	"github.com/shalemq/shale/kv/kvtest"
+	"github.com/shalemq/shale/log"
+)
+
+// Root credentials of the test broker.
+const (
+	RootUser     = "iggy"
+	RootPassword = "iggy-secret"
+)
+
+// Env is a broker on an in-memory Pebble with a logged-in root session.
+type Env struct {
+	Broker *broker.Broker
+	Log    *log.Log
+	Users  *auth.Store
+	Root   *broker.Session
+}
+
+// New builds an Env; everything is closed when the test ends.
+func New(t testing.TB) *Env {
+	t.Helper()
+	db := kvtest.Open(t, kv.Options{})
+	l, err := log.Open(db, log.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	users, err := auth.Open(db, auth.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := users.EnsureRoot(RootUser, RootPassword); err != nil {
+		t.Fatal(err)
+	}
+	b := broker.New(l, users, broker.Options{})
+	e := &Env{Broker: b, Log: l, Users: users}
+	e.Root = e.Session(t)
+	if _, err := b.Login(e.Root, RootUser, RootPassword); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// Session opens an unauthenticated TCP session, closed when the test ends.
+func (e *Env) Session(t testing.TB) *broker.Session {
+	t.Helper()
+	s := e.Broker.OpenSession(broker.TransportTCP, "127.0.0.1:1")
+	t.Cleanup(func() { e.Broker.CloseSession(s) })
+	return s
+}

@@ -1,0 +1,167 @@
+package broker
+
+import (
+	"fmt"
+
+	"github.com/shalemq/shale/broker/auth"
+	"github.com/shalemq/shale/log"
+	"github.com/shalemq/shale/wire"
+)
+
+// PartitionKind is how SendMessages picks a partition (BINARY.md §2.3).
+type PartitionKind uint8
+
+const (
+	PartitionBalanced    PartitionKind = 1 // round-robin per topic
+	PartitionID          PartitionKind = 2 // explicit, 0-based
+	PartitionMessagesKey PartitionKind = 3 // XXH32(key) mod partitions
+)
+
+// Partitioning is the partition choice of a send.
+type Partitioning struct {
+	Kind PartitionKind
+	ID   uint32 // PartitionID
+	Key  []byte // PartitionMessagesKey
+}
+
+// Strategy and poll types, as log defines them.
+type (
+	Strategy   = log.Strategy
+	PollResult = log.PollResult
+)
+
+const (
+	StrategyOffset    = log.StrategyOffset
+	StrategyTimestamp = log.StrategyTimestamp
+	StrategyFirst     = log.StrategyFirst
+	StrategyLast      = log.StrategyLast
+	StrategyNext      = log.StrategyNext
+)
+
+// Poll is one PollMessages request.
+type Poll struct {
+	Consumer   Consumer
+	Stream     Ident
+	Topic      Ident
+	Partition  *uint32 // nil = not given
+	Strategy   Strategy
+	Value      uint64
+	Count      uint32
+	AutoCommit bool
+}
+
+// Send appends count messages, laid out back to back in wire form and
+// already validated by the caller's codec (wire), to one partition of the
+// topic. It returns once the batch is acknowledged under the log's
+// durability mode.
+func (b *Broker) Send(s *Session, stream, topic Ident, part Partitioning, msgs []byte, count int) error {
+	p, err := b.permissions(s)
+	if err != nil {
+		return err
+	}
+	sid, tid, err := b.log.ResolveTopic(stream, topic)
+	if err != nil {
+		return err
+	}
+	if err := allow(auth.SendMessages(p, sid, tid), "send messages"); err != nil {
+		return err
+	}
+	var target *log.Partition
+	switch part.Kind {
+	case PartitionBalanced:
+		target, err = b.log.BalancedPartition(sid, tid)
+	case PartitionID:
+		target, err = b.log.Partition(sid, tid, part.ID)
+	case PartitionMessagesKey:
+		target, err = b.log.KeyedPartition(sid, tid, part.Key)
+	default:
+		err = fmt.Errorf("partitioning kind %d: %w", part.Kind, wire.ErrInvalidCommand)
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := target.Append(msgs, count); err != nil {
+		return err
+	}
+	b.metrics.messagesIn.Add(float64(count))
+	b.metrics.bytesIn.Add(float64(len(msgs)))
+	return nil
+}
+
+// PollMessages appends up to req.Count stored messages to dst (each exactly
+// as stored) and returns the result header values and the extended slice.
+func (b *Broker) PollMessages(s *Session, req Poll, dst []byte) (PollResult, []byte, error) {
+	t, err := b.resolveTarget(s, req.Consumer, req.Stream, req.Topic)
+	if err != nil {
+		return PollResult{}, dst, err
+	}
+	var pid uint32
+	if t.groupMember {
+		if s.closed.Load() {
+			return PollResult{}, dst, errNoClient
+		}
+		gid, err := b.log.ResolveGroup(t.sid, t.tid, req.Consumer.ID)
+		if err != nil {
+			return PollResult{}, dst, err
+		}
+		t.consumer = log.Consumer{Group: true, ID: gid}
+		if req.Partition != nil {
+			owns, err := b.log.GroupOwns(t.sid, t.tid, gid, s.id, *req.Partition)
+			if err != nil {
+				return PollResult{}, dst, err
+			}
+			if !owns {
+				return PollResult{}, dst, nil // empty result, partition 0 (Iggy)
+			}
+			pid = *req.Partition
+		} else {
+			var ok bool
+			if pid, ok, err = b.log.GroupPartition(t.sid, t.tid, gid, s.id, true); err != nil {
+				return PollResult{}, dst, err
+			}
+			if !ok {
+				return PollResult{}, dst, nil
+			}
+		}
+	} else if req.Partition != nil {
+		pid = *req.Partition
+	}
+	part, err := b.log.Partition(t.sid, t.tid, pid)
+	if err != nil {
+		return PollResult{}, dst, err
+	}
+	before := len(dst)
+	res, dst, err := part.Poll(dst, log.PollRequest{
+		Strategy: req.Strategy, Value: req.Value, Count: req.Count,
+		Consumer: t.consumer, AutoCommit: req.AutoCommit,
+	})
+	if err != nil {
+		return res, dst, err
+	}
+	b.metrics.messagesOut.Add(float64(res.Count))
+	b.metrics.bytesOut.Add(float64(len(dst) - before))
+	return res, dst, nil
+}
+
+// FlushUnsavedBuffer validates like Iggy and answers OK: shale acknowledges
+// only durable writes in sync mode, and in interval mode it syncs now.
+func (b *Broker) FlushUnsavedBuffer(s *Session, stream, topic Ident, partition uint32, fsync bool) error {
+	p, err := b.permissions(s)
+	if err != nil {
+		return err
+	}
+	sid, tid, err := b.log.ResolveTopic(stream, topic)
+	if err != nil {
+		return err
+	}
+	if err := allow(auth.SendMessages(p, sid, tid), "flush"); err != nil {
+		return err
+	}
+	if _, err := b.log.Partition(sid, tid, partition); err != nil {
+		return err
+	}
+	if fsync {
+		return b.log.DB().Flush()
+	}
+	return nil
+}

@@ -1,0 +1,43 @@
+// Command shale is the shale server and its tools: serve, and (as they land)
+// bench, backup, restore and the admin CLI verbs.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// exitError carries a specific exit status out of a command.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "shale:", err)
+		var ee *exitError
+		if errors.As(err, &ee) {
+			os.Exit(ee.code)
+		}
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	root := &cobra.Command{
+		Use:           "shale",
+		Short:         "shale: a persistent message-streaming server speaking the Apache Iggy 0.8 protocols",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(serveCommand())
+	root.SetArgs(args)
+	return root.Execute()
+}

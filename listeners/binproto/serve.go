@@ -1,0 +1,228 @@
+package binproto
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/shalemq/shale/broker"
+	"github.com/shalemq/shale/wire"
+)
+
+// Options configure the request loop.
+type Options struct {
+	// MaxControlPayload bounds every command except SendMessages. Iggy's is
+	// 10 MiB (BINARY.md §1.2).
+	MaxControlPayload uint32
+	// MaxSendPayload bounds a SendMessages frame. Iggy has no frame-level
+	// limit there; a server that reads the frame into memory needs one.
+	// Default 64 MiB + 1 MiB of metadata and indexes.
+	MaxSendPayload uint32
+	// Logger receives per-connection events. Default slog.Default().
+	Logger *slog.Logger
+	// Registerer receives request metrics. Optional.
+	Registerer prometheus.Registerer
+	// Transport labels the metrics ("tcp", "quic").
+	Transport string
+}
+
+func (o *Options) ensureDefaults() {
+	if o.MaxControlPayload == 0 {
+		o.MaxControlPayload = wire.MaxControlPayload
+	}
+	if o.MaxSendPayload == 0 {
+		o.MaxSendPayload = 65<<20 + 1<<20
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Transport == "" {
+		o.Transport = "tcp"
+	}
+}
+
+// Server runs binary requests against a broker. One Server serves every
+// connection of a listener; it is safe for concurrent use.
+type Server struct {
+	broker  *broker.Broker
+	opts    Options
+	bufs    sync.Pool // *[]byte, request and response buffers
+	latency *prometheus.HistogramVec
+	errs    *prometheus.CounterVec
+}
+
+// NewServer returns a request loop over b.
+func NewServer(b *broker.Broker, opts Options) *Server {
+	opts.ensureDefaults()
+	s := &Server{broker: b, opts: opts}
+	s.bufs.New = func() any { buf := make([]byte, 0, 64<<10); return &buf }
+	s.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Namespace: "shale", Name: "request_duration_seconds",
+		Help:    "Binary request latency per command and transport.",
+		Buckets: prometheus.ExponentialBuckets(25e-6, 2, 18),
+	}, []string{"transport", "command"})
+	s.errs = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "shale", Name: "request_errors_total",
+		Help: "Binary requests answered with an error status, per command and code.",
+	}, []string{"transport", "command", "code"})
+	if opts.Registerer != nil {
+		// Both transports share a registry: register once, reuse after.
+		s.latency = registerOrReuse(opts.Registerer, s.latency)
+		s.errs = registerOrReuse(opts.Registerer, s.errs)
+	}
+	return s
+}
+
+func registerOrReuse[C prometheus.Collector](r prometheus.Registerer, c C) C {
+	if err := r.Register(c); err != nil {
+		var are prometheus.AlreadyRegisteredError
+		if errors.As(err, &are) {
+			if existing, ok := are.ExistingCollector.(C); ok {
+				return existing
+			}
+		}
+	}
+	return c
+}
+
+// Broker is the server's broker.
+func (s *Server) Broker() *broker.Broker { return s.broker }
+
+// Conn is what ServeConn needs from a connection.
+type Conn interface {
+	io.ReadWriter
+}
+
+// ServeConn answers requests on a stream connection (TCP) until EOF, a read
+// or write error, or a fatal protocol error; requests are handled strictly
+// one after another. It does not close conn or the session.
+func (s *Server) ServeConn(conn Conn, sess *broker.Session) error {
+	r := bufio.NewReaderSize(conn, 64<<10)
+	w := bufio.NewWriterSize(conn, 64<<10)
+	var hdr [wire.RequestHeaderSize]byte
+	for {
+		if _, err := io.ReadFull(r, hdr[:]); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+		keep, err := s.serveFrame(r, w, hdr, sess)
+		if err != nil {
+			return err
+		}
+		if err := w.Flush(); err != nil {
+			return err
+		}
+		if !keep {
+			return nil
+		}
+	}
+}
+
+// ServeStream answers the single request of a QUIC stream: read one frame,
+// write one response. The caller finishes the stream.
+func (s *Server) ServeStream(rw io.ReadWriter, sess *broker.Session) error {
+	var hdr [wire.RequestHeaderSize]byte
+	if _, err := io.ReadFull(rw, hdr[:]); err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(rw, 16<<10)
+	if _, err := s.serveFrame(rw, w, hdr, sess); err != nil {
+		return err
+	}
+	return w.Flush()
+}
+
+// serveFrame handles one frame whose 8-byte header was read. It reports
+// whether the connection may continue.
+func (s *Server) serveFrame(r io.Reader, w io.Writer, hdr [8]byte, sess *broker.Session) (keep bool, err error) {
+	length := binary.LittleEndian.Uint32(hdr[0:4])
+	code := wire.Command(binary.LittleEndian.Uint32(hdr[4:8]))
+	if length < 4 {
+		// Nothing follows the header but the code; the stream stays in sync.
+		return true, s.writeError(w, code, wire.ErrInvalidCommand)
+	}
+	size := length - 4
+	limit := s.opts.MaxControlPayload
+	if code == wire.CmdSendMessages {
+		limit = s.opts.MaxSendPayload
+	}
+	if size > limit {
+		// Answer before reading what we refuse to buffer, then close: Iggy
+		// leaves the payload unread and desynchronises; we end cleanly.
+		s.opts.Logger.Warn("oversized frame", "client", sess.ID(), "command", code, "bytes", size, "limit", limit)
+		return false, s.writeError(w, code, fmt.Errorf("payload of %d bytes over %d: %w", size, limit, wire.ErrInvalidCommand))
+	}
+	if code == wire.CmdSendMessages && !sess.Authenticated() {
+		// Iggy answers 40 before reading the payload, which then parses as
+		// the next frame; drain it first so the connection stays in sync.
+		if _, err := io.CopyN(io.Discard, r, int64(size)); err != nil {
+			return false, err
+		}
+		return true, s.writeError(w, code, wire.ErrUnauthenticated)
+	}
+	bp := s.bufs.Get().(*[]byte)
+	defer s.putBuf(bp)
+	buf := grow((*bp)[:0], int(size))
+	if _, err := io.ReadFull(r, buf); err != nil {
+		return false, err
+	}
+	start := time.Now()
+	out := s.getBuf()
+	defer s.putBuf(out)
+	resp, herr := s.dispatch(sess, code, buf, (*out)[:wire.ResponseHeaderSize])
+	*out = resp[:0]
+	s.latency.WithLabelValues(s.opts.Transport, code.String()).Observe(time.Since(start).Seconds())
+	if herr != nil {
+		if err := s.writeError(w, code, herr); err != nil {
+			return false, err
+		}
+		c := wire.CodeOf(herr)
+		// Iggy closes the connection after these two (BINARY.md §1.2).
+		return c != wire.ErrStaleClient.Code && c != wire.ErrClientNotFound.Code, nil
+	}
+	binary.LittleEndian.PutUint32(resp[0:4], 0)
+	binary.LittleEndian.PutUint32(resp[4:8], uint32(len(resp)-wire.ResponseHeaderSize))
+	_, err = w.Write(resp)
+	return true, err
+}
+
+func (s *Server) writeError(w io.Writer, code wire.Command, err error) error {
+	c := wire.CodeOf(err)
+	s.errs.WithLabelValues(s.opts.Transport, code.String(), fmt.Sprint(c)).Inc()
+	if c == wire.ErrError.Code {
+		s.opts.Logger.Error("request failed", "command", code, "err", err)
+	} else {
+		s.opts.Logger.Debug("request refused", "command", code, "code", c, "err", err)
+	}
+	var hdr [wire.ResponseHeaderSize]byte
+	binary.LittleEndian.PutUint32(hdr[0:4], c)
+	_, werr := w.Write(hdr[:])
+	return werr
+}
+
+func (s *Server) getBuf() *[]byte { return s.bufs.Get().(*[]byte) }
+
+// putBuf returns a buffer to the pool unless a huge request grew it: those
+// would pin memory for the life of the process.
+func (s *Server) putBuf(bp *[]byte) {
+	if cap(*bp) <= 4<<20 {
+		*bp = (*bp)[:0]
+		s.bufs.Put(bp)
+	}
+}
+
+func grow(b []byte, n int) []byte {
+	if cap(b) < n {
+		return make([]byte, n)
+	}
+	return b[:n]
+}

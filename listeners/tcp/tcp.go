@@ -1,0 +1,176 @@
+package tcp
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/shalemq/shale/broker"
+	"github.com/shalemq/shale/listeners/binproto"
+	"github.com/shalemq/shale/wire"
+)
+
+// Options configure a TCP listener.
+type Options struct {
+	// Address to listen on, host:port (port 0 picks a free one).
+	Address string
+	// TLS, when set, wraps every connection (same address, no ALPN, as
+	// Iggy's rustls listener).
+	TLS *tls.Config
+	// MaxConnections caps concurrent connections; 0 = no cap. Connections
+	// over the cap are closed at once.
+	MaxConnections int
+	// NoDelay disables Nagle's algorithm (Iggy's tcp.socket.nodelay).
+	NoDelay bool
+	// KeepAlive is the TCP keep-alive period; 0 = the OS default.
+	KeepAlive time.Duration
+	// Logger receives connection events. Default slog.Default().
+	Logger *slog.Logger
+}
+
+// Listener accepts Iggy binary connections and serves them through a
+// binproto.Server.
+type Listener struct {
+	srv  *binproto.Server
+	opts Options
+	ln   net.Listener
+
+	closing atomic.Bool
+	wg      sync.WaitGroup
+	mu      sync.Mutex
+	conns   map[*conn]struct{}
+}
+
+type conn struct {
+	net.Conn
+	sess *broker.Session
+}
+
+// Listen binds the address. Serve starts accepting.
+func Listen(srv *binproto.Server, opts Options) (*Listener, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	lc := net.ListenConfig{KeepAlive: opts.KeepAlive}
+	ln, err := lc.Listen(context.Background(), "tcp", opts.Address)
+	if err != nil {
+		return nil, fmt.Errorf("tcp listen %s: %w", opts.Address, err)
+	}
+	return &Listener{srv: srv, opts: opts, ln: ln, conns: make(map[*conn]struct{})}, nil
+}
+
+// Addr is the bound address.
+func (l *Listener) Addr() net.Addr { return l.ln.Addr() }
+
+// Serve accepts connections until Shutdown. It returns nil after Shutdown.
+func (l *Listener) Serve() error {
+	var backoff time.Duration
+	for {
+		c, err := l.ln.Accept()
+		if err != nil {
+			if l.closing.Load() {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				// Out of file descriptors and similar: back off, keep serving.
+				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+				l.opts.Logger.Warn("tcp accept", "err", err, "retry_in", backoff)
+				time.Sleep(backoff)
+				continue
+			}
+			return err
+		}
+		backoff = 0
+		l.accept(c)
+	}
+}
+
+func (l *Listener) accept(c net.Conn) {
+	if tc, ok := c.(*net.TCPConn); ok {
+		_ = tc.SetNoDelay(l.opts.NoDelay)
+	}
+	l.mu.Lock()
+	if l.closing.Load() || (l.opts.MaxConnections > 0 && len(l.conns) >= l.opts.MaxConnections) {
+		n := len(l.conns)
+		l.mu.Unlock()
+		l.opts.Logger.Warn("tcp connection refused", "remote", c.RemoteAddr(), "connections", n, "max", l.opts.MaxConnections)
+		_ = c.Close()
+		return
+	}
+	if l.opts.TLS != nil {
+		c = tls.Server(c, l.opts.TLS)
+	}
+	cc := &conn{Conn: c}
+	l.conns[cc] = struct{}{}
+	l.wg.Add(1)
+	l.mu.Unlock()
+	go l.serve(cc)
+}
+
+func (l *Listener) serve(c *conn) {
+	defer l.wg.Done()
+	b := l.srv.Broker()
+	c.sess = b.OpenSession(broker.TransportTCP, c.RemoteAddr().String())
+	log := l.opts.Logger.With("client", c.sess.ID(), "remote", c.sess.Addr())
+	log.Debug("tcp connected")
+	err := l.srv.ServeConn(c, c.sess)
+	b.CloseSession(c.sess)
+	if l.closing.Load() {
+		// Iggy's shutdown notice: an unsolicited frame with status 8.
+		var notice [wire.ResponseHeaderSize]byte
+		binary.LittleEndian.PutUint32(notice[0:4], wire.ErrDisconnected.Code)
+		_ = c.SetWriteDeadline(time.Now().Add(time.Second))
+		_, _ = c.Write(notice[:])
+	}
+	_ = c.Close()
+	l.mu.Lock()
+	delete(l.conns, c)
+	l.mu.Unlock()
+	if err != nil && !l.closing.Load() && !isClosed(err) {
+		log.Debug("tcp connection ended", "err", err)
+	} else {
+		log.Debug("tcp disconnected")
+	}
+}
+
+// Shutdown stops accepting, lets every connection finish the request it is
+// handling, sends each the shutdown notice and closes it. It returns when
+// all connections are gone or ctx ends (then the rest are closed hard).
+func (l *Listener) Shutdown(ctx context.Context) error {
+	l.closing.Store(true)
+	err := l.ln.Close()
+	l.mu.Lock()
+	for c := range l.conns {
+		// Wakes the connections idle in a header read; one busy with a
+		// request finishes it (writes are not affected) and stops at its
+		// next read.
+		_ = c.SetReadDeadline(time.Now())
+	}
+	l.mu.Unlock()
+	done := make(chan struct{})
+	go func() { l.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		l.mu.Lock()
+		for c := range l.conns {
+			_ = c.Close()
+		}
+		l.mu.Unlock()
+		<-done
+	}
+	return err
+}
+
+func isClosed(err error) bool {
+	var ne net.Error
+	return errors.Is(err, net.ErrClosed) || (errors.As(err, &ne) && ne.Timeout())
+}
