@@ -32,7 +32,7 @@ func New(t testing.TB) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	users, err := auth.Open(db, auth.Options{})
+	users, err := auth.Open(db, auth.Options{Hash: auth.TestHashParams})
 	if err != nil {
 		t.Fatal(err)
 	}
