@@ -1,0 +1,188 @@
+package quic
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	quicgo "github.com/quic-go/quic-go"
+
+	"github.com/shalemq/shale/broker"
+	"github.com/shalemq/shale/listeners/binproto"
+)
+
+// Options configure a QUIC listener. Defaults are Iggy's (QUIC.md §4).
+type Options struct {
+	// Address is the UDP address, host:port (port 0 picks a free one).
+	Address string
+	// TLS holds the certificate. NextProtos must stay empty: Iggy clients
+	// send no ALPN and quic-go rejects them when the server names any.
+	TLS *tls.Config
+	// MaxStreams caps concurrent request streams per connection. Default
+	// 10,000.
+	MaxStreams int64
+	// KeepAlive is the keep-alive period. Default 5 s.
+	KeepAlive time.Duration
+	// IdleTimeout closes a silent connection. Default 10 s.
+	IdleTimeout time.Duration
+	// ReceiveWindow is the per-stream flow-control window. Default 100 KB,
+	// growing as quic-go auto-tunes it.
+	ReceiveWindow uint64
+	// Logger receives connection events. Default slog.Default().
+	Logger *slog.Logger
+}
+
+func (o *Options) ensureDefaults() {
+	if o.MaxStreams == 0 {
+		o.MaxStreams = 10_000
+	}
+	if o.KeepAlive == 0 {
+		o.KeepAlive = 5 * time.Second
+	}
+	if o.IdleTimeout == 0 {
+		o.IdleTimeout = 10 * time.Second
+	}
+	if o.ReceiveWindow == 0 {
+		o.ReceiveWindow = 100_000
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+}
+
+// Listener accepts QUIC connections. Each connection is one Iggy session;
+// each bidirectional stream carries one request and its response, and the
+// streams of a connection are served concurrently.
+type Listener struct {
+	srv  *binproto.Server
+	opts Options
+	ln   *quicgo.Listener
+
+	closing  atomic.Bool
+	conns    sync.WaitGroup // connection goroutines
+	requests sync.WaitGroup // in-flight streams
+	mu       sync.Mutex
+	live     map[*quicgo.Conn]struct{}
+}
+
+// Listen binds the UDP address. Serve starts accepting.
+func Listen(srv *binproto.Server, opts Options) (*Listener, error) {
+	opts.ensureDefaults()
+	if opts.TLS == nil {
+		return nil, errors.New("quic: a TLS configuration is required")
+	}
+	if len(opts.TLS.NextProtos) != 0 {
+		return nil, errors.New("quic: ALPN must not be set (Iggy clients send none)")
+	}
+	tc := opts.TLS.Clone()
+	tc.MinVersion = tls.VersionTLS13
+	ln, err := quicgo.ListenAddr(opts.Address, tc, &quicgo.Config{
+		MaxIncomingStreams:             opts.MaxStreams,
+		MaxIncomingUniStreams:          -1,
+		KeepAlivePeriod:                opts.KeepAlive,
+		MaxIdleTimeout:                 opts.IdleTimeout,
+		InitialStreamReceiveWindow:     opts.ReceiveWindow,
+		InitialConnectionReceiveWindow: opts.ReceiveWindow * 4,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("quic listen %s: %w", opts.Address, err)
+	}
+	return &Listener{srv: srv, opts: opts, ln: ln, live: make(map[*quicgo.Conn]struct{})}, nil
+}
+
+// Addr is the bound UDP address.
+func (l *Listener) Addr() string { return l.ln.Addr().String() }
+
+// Serve accepts connections until Shutdown, then returns nil.
+func (l *Listener) Serve() error {
+	for {
+		c, err := l.ln.Accept(context.Background())
+		if err != nil {
+			if l.closing.Load() {
+				return nil
+			}
+			return err
+		}
+		l.mu.Lock()
+		if l.closing.Load() {
+			l.mu.Unlock()
+			_ = c.CloseWithError(0, "server shutting down")
+			continue
+		}
+		l.live[c] = struct{}{}
+		l.conns.Add(1)
+		l.mu.Unlock()
+		go l.serveConn(c)
+	}
+}
+
+func (l *Listener) serveConn(c *quicgo.Conn) {
+	defer l.conns.Done()
+	b := l.srv.Broker()
+	sess := b.OpenSession(broker.TransportQUIC, c.RemoteAddr().String())
+	log := l.opts.Logger.With("client", sess.ID(), "remote", sess.Addr())
+	log.Debug("quic connected")
+	var streams sync.WaitGroup
+	for {
+		st, err := c.AcceptStream(context.Background())
+		if err != nil {
+			break
+		}
+		l.mu.Lock()
+		if l.closing.Load() {
+			l.mu.Unlock()
+			st.CancelRead(0)
+			st.CancelWrite(0)
+			continue
+		}
+		l.requests.Add(1)
+		l.mu.Unlock()
+		streams.Add(1)
+		go func() {
+			defer l.requests.Done()
+			defer streams.Done()
+			if err := l.srv.ServeStream(st, sess); err != nil {
+				log.Debug("quic stream", "err", err)
+				st.CancelWrite(0)
+				return
+			}
+			// FIN: the Rust SDK reads the response to the end of the stream.
+			_ = st.Close()
+		}()
+	}
+	streams.Wait()
+	b.CloseSession(sess)
+	l.mu.Lock()
+	delete(l.live, c)
+	l.mu.Unlock()
+	log.Debug("quic disconnected")
+}
+
+// Shutdown stops accepting connections and streams, waits for in-flight
+// requests (until ctx ends) and closes every connection.
+func (l *Listener) Shutdown(ctx context.Context) error {
+	l.mu.Lock()
+	l.closing.Store(true)
+	l.mu.Unlock()
+	done := make(chan struct{})
+	go func() { l.requests.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+	l.mu.Lock()
+	for c := range l.live {
+		_ = c.CloseWithError(0, "server shutting down")
+	}
+	l.mu.Unlock()
+	// Closing the listener also closes its UDP socket, so only now, after
+	// the in-flight responses went out.
+	err := l.ln.Close()
+	l.conns.Wait()
+	return err
+}
