@@ -92,7 +92,7 @@ func Start(t testing.TB, dir string, extraEnv ...string) *Server {
 		"SHALE_HTTP_ADDRESS=127.0.0.1:0",
 		"IGGY_ROOT_USERNAME="+RootUser,
 		"IGGY_ROOT_PASSWORD="+RootPassword,
-		"SHALE_LOGGING_LEVEL=debug",
+		"SHALE_SYSTEM_LOGGING_LEVEL=debug",
 	)
 	s.Env = append(s.Env, extraEnv...)
 	_ = os.Remove(filepath.Join(dir, "runtime", "ports.json"))

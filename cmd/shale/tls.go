@@ -10,32 +10,37 @@ import (
 	"fmt"
 	"math/big"
 	"net"
+	"os"
 	"time"
 )
 
-// tlsConfig loads a PEM certificate and key, or, when selfSigned is set and
-// no files are given, makes a certificate for localhost in memory (Iggy's
-// self_signed option). No ALPN: Iggy clients send none and a server that
-// names protocols rejects them (BINARY.md §1.4).
-func tlsConfig(certFile, keyFile string, selfSigned bool, minTLS13 bool) (*tls.Config, error) {
+// tlsConfig loads a PEM certificate and key, or makes a self-signed ECDSA
+// P-256 certificate for localhost in memory, with Iggy's rules: for TCP
+// (and HTTP) self-signing happens only when self_signed is on and the
+// certificate file is missing; for QUIC self_signed always wins. P-256
+// because the Rust SDK's QUIC client offers only ecdsa_secp256r1_sha256.
+// No ALPN: Iggy clients send none and a server that names protocols
+// rejects them (BINARY.md §1.4).
+func tlsConfig(certFile, keyFile string, selfSigned bool, quic bool) (*tls.Config, error) {
 	var cert tls.Certificate
 	var err error
+	_, statErr := os.Stat(certFile)
 	switch {
+	case selfSigned && (quic || certFile == "" || statErr != nil):
+		cert, err = selfSignedCert()
+		if err != nil {
+			return nil, fmt.Errorf("self-signed certificate: %w", err)
+		}
 	case certFile != "" && keyFile != "":
 		cert, err = tls.LoadX509KeyPair(certFile, keyFile)
 		if err != nil {
 			return nil, fmt.Errorf("tls certificate: %w", err)
 		}
-	case selfSigned:
-		cert, err = selfSignedCert()
-		if err != nil {
-			return nil, fmt.Errorf("self-signed certificate: %w", err)
-		}
 	default:
 		return nil, fmt.Errorf("tls: no cert_file/key_file and self_signed is off")
 	}
 	cfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	if minTLS13 {
+	if quic {
 		cfg.MinVersion = tls.VersionTLS13
 	}
 	return cfg, nil

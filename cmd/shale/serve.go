@@ -1,0 +1,371 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/spf13/cobra"
+
+	"github.com/shalemq/shale/broker"
+	"github.com/shalemq/shale/broker/auth"
+	"github.com/shalemq/shale/config"
+	"github.com/shalemq/shale/kv"
+	"github.com/shalemq/shale/listeners/binproto"
+	"github.com/shalemq/shale/listeners/quic"
+	"github.com/shalemq/shale/listeners/tcp"
+	"github.com/shalemq/shale/log"
+	"github.com/shalemq/shale/retention"
+)
+
+// defaultRootUsername is Iggy's root user name, used when
+// IGGY_ROOT_USERNAME is not set.
+const defaultRootUsername = "iggy"
+
+type serveFlags struct {
+	configPath  string
+	dataDir     string
+	checkConfig bool
+}
+
+func serveCommand() *cobra.Command {
+	var f serveFlags
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the server: TCP, QUIC and HTTP listeners over one Pebble database",
+		Long: `Run the server.
+
+Configuration: built-in defaults, then the TOML file given by --config (or
+SHALE_CONFIG_PATH / IGGY_CONFIG_PATH), then SHALE_* / IGGY_* environment
+variables. On first start the root user comes from IGGY_ROOT_USERNAME and
+IGGY_ROOT_PASSWORD; with no password set, one is generated and printed once.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return serve(ctx, f, os.Environ(), cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	cmd.Flags().StringVar(&f.configPath, "config", "", "TOML configuration file")
+	cmd.Flags().StringVar(&f.dataDir, "data", "", "data directory (overrides system.path)")
+	cmd.Flags().BoolVar(&f.checkConfig, "check-config", false, "validate the configuration, print it and exit")
+	return cmd
+}
+
+// serve runs the server until ctx ends, then shuts down in order: stop
+// accepting, finish in-flight requests, stop background work, sync and
+// close the database.
+func serve(ctx context.Context, f serveFlags, environ []string, stdout, stderr io.Writer) error {
+	if f.configPath == "" {
+		f.configPath = config.Getenv(environ, "CONFIG_PATH")
+	}
+	if f.dataDir != "" {
+		environ = append(environ, "SHALE_SYSTEM_PATH="+f.dataDir)
+	}
+	cfg, err := config.Load(f.configPath, environ)
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	if f.checkConfig {
+		fmt.Fprintln(stdout, "# configuration is valid")
+		_, err := stdout.Write(cfg.TOML())
+		return err
+	}
+	logger, err := newLogger(cfg.System.Logging, stderr)
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	slog.SetDefault(logger)
+	for _, w := range cfg.Warnings() {
+		logger.Warn(w)
+	}
+	for _, e := range cfg.AppliedEnv() {
+		logger.Debug("setting from environment", "var", e)
+	}
+
+	s, err := start(cfg, environ, logger, stdout)
+	if err != nil {
+		return err
+	}
+	select {
+	case <-ctx.Done():
+		logger.Info("shutting down")
+		return s.shutdown(30 * time.Second)
+	case err := <-s.serveErr:
+		// A listener died on its own: stop cleanly rather than limp on.
+		logger.Error("listener failed", "err", err)
+		return errors.Join(err, s.shutdown(30*time.Second))
+	}
+}
+
+// server is everything serve started, in the order it must stop.
+type server struct {
+	logger   *slog.Logger
+	db       *kv.DB
+	broker   *broker.Broker
+	tcp      *tcp.Listener
+	quic     *quic.Listener
+	cancel   context.CancelFunc
+	bg       sync.WaitGroup
+	serveErr chan error
+}
+
+func start(cfg *config.Config, environ []string, logger *slog.Logger, stdout io.Writer) (_ *server, err error) {
+	dataDir := cfg.System.Path
+	runtimeDir := filepath.Join(dataDir, cfg.System.Runtime.Path)
+	if err := os.MkdirAll(runtimeDir, 0o755); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	s := &server{logger: logger, serveErr: make(chan error, 4)}
+	defer func() {
+		if err != nil {
+			s.closeAll()
+		}
+	}()
+	s.db, err = kv.Open(filepath.Join(dataDir, "db"), kvOptions(cfg, logger, reg))
+	if err != nil {
+		return nil, err
+	}
+	l, err := log.Open(s.db, logOptions(cfg, logger))
+	if err != nil {
+		return nil, err
+	}
+	users, err := auth.Open(s.db, auth.Options{MaxTokensPerUser: cfg.PersonalAccessToken.MaxTokensPerUser})
+	if err != nil {
+		return nil, err
+	}
+	if err := bootstrapRoot(users, environ, logger, stdout); err != nil {
+		return nil, err
+	}
+	redacted := cfg.TOML()
+	s.broker = broker.New(l, users, broker.Options{
+		Logger:     logger,
+		Registerer: reg,
+		DataDir:    dataDir,
+		Config:     func() []byte { return redacted },
+		Node:       broker.Node{ClusterName: "single-node", Name: "iggy-node"},
+	})
+
+	bin := binproto.NewServer(s.broker, binproto.Options{
+		Logger:            logger,
+		Registerer:        reg,
+		MaxControlPayload: uint32(min(uint64(cfg.System.Limits.MaxFrameSize), 1<<32-1)),
+	})
+	ports := map[string]string{}
+	node := broker.Node{ClusterName: "single-node", Name: "iggy-node"}
+	if cfg.TCP.Enabled {
+		opts := tcp.Options{Address: cfg.TCP.Address, MaxConnections: cfg.TCP.MaxConnections, Logger: logger, NoDelay: true}
+		if cfg.TCP.Socket.OverrideDefaults {
+			opts.NoDelay = cfg.TCP.Socket.Nodelay
+		}
+		if cfg.TCP.TLS.Enabled {
+			if opts.TLS, err = tlsConfig(cfg.TCP.TLS.CertFile, cfg.TCP.TLS.KeyFile, cfg.TCP.TLS.SelfSigned, false); err != nil {
+				return nil, err
+			}
+		}
+		if s.tcp, err = tcp.Listen(bin, opts); err != nil {
+			return nil, err
+		}
+		addr := s.tcp.Addr().String()
+		ports["tcp"] = addr
+		node.IP, node.TCPPort = splitHostPort(addr)
+		logger.Info("tcp listening", "addr", addr, "tls", cfg.TCP.TLS.Enabled)
+		go func() { s.serveErr <- s.tcp.Serve() }()
+	}
+	if cfg.QUIC.Enabled {
+		q := cfg.QUIC
+		tc, err := tlsConfig(q.Certificate.CertFile, q.Certificate.KeyFile, q.Certificate.SelfSigned, true)
+		if err != nil {
+			return nil, err
+		}
+		if s.quic, err = quic.Listen(bin, quic.Options{Address: q.Address, TLS: tc,
+			MaxStreams: int64(q.MaxConcurrentBidiStreams), KeepAlive: q.KeepAliveInterval.Std(),
+			IdleTimeout: q.MaxIdleTimeout.Std(), ReceiveWindow: uint64(q.ReceiveWindow), Logger: logger}); err != nil {
+			return nil, err
+		}
+		ports["quic"] = s.quic.Addr()
+		_, node.QUICPort = splitHostPort(s.quic.Addr())
+		logger.Info("quic listening", "addr", s.quic.Addr())
+		go func() { s.serveErr <- s.quic.Serve() }()
+	}
+	if node.IP == "" {
+		node.IP = "127.0.0.1"
+	}
+	s.broker.SetNode(node)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	if m := cfg.DataMaintenance.Messages; m.CleanerEnabled {
+		respect := m.RespectConsumerOffsets
+		sw, err := retention.New(l, retention.Options{Interval: m.Interval.Std(), RespectConsumerOffsets: &respect,
+			Logger: logger, Registerer: reg})
+		if err != nil {
+			return nil, err
+		}
+		s.bg.Add(1)
+		go func() {
+			defer s.bg.Done()
+			if err := sw.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				logger.Error("retention sweeper stopped", "err", err)
+			}
+		}()
+	}
+
+	if err := writeFileAtomic(filepath.Join(runtimeDir, "current_config.toml"), redacted); err != nil {
+		return nil, err
+	}
+	pj, _ := json.Marshal(ports)
+	if err := writeFileAtomic(filepath.Join(runtimeDir, "ports.json"), pj); err != nil {
+		return nil, err
+	}
+	logger.Info("shale started", "data", dataDir, "durability", cfg.System.Durability.Mode, "version", broker.Version)
+	return s, nil
+}
+
+// shutdown stops accepting, lets in-flight requests finish (up to
+// timeout), stops background work and closes the database, which syncs it.
+func (s *server) shutdown(timeout time.Duration) error {
+	s.broker.Stopping()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var errs []error
+	if s.tcp != nil {
+		if err := s.tcp.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("tcp shutdown: %w", err))
+		}
+	}
+	if s.quic != nil {
+		if err := s.quic.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("quic shutdown: %w", err))
+		}
+	}
+	s.cancel()
+	s.bg.Wait()
+	if err := s.db.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("close database: %w", err))
+	}
+	if len(errs) == 0 {
+		s.logger.Info("shale stopped")
+	}
+	return errors.Join(errs...)
+}
+
+// closeAll releases what start opened when start fails half-way.
+func (s *server) closeAll() {
+	if s.cancel != nil {
+		s.cancel()
+		s.bg.Wait()
+	}
+	if s.tcp != nil {
+		_ = s.tcp.Shutdown(context.Background())
+	}
+	if s.quic != nil {
+		_ = s.quic.Shutdown(context.Background())
+	}
+	if s.db != nil {
+		_ = s.db.Close()
+	}
+}
+
+// bootstrapRoot creates the root user on first start. IGGY_ROOT_USERNAME
+// and IGGY_ROOT_PASSWORD (or SHALE_ROOT_*) name it; without a password a
+// random one is generated and printed once, never a well-known default.
+func bootstrapRoot(users *auth.Store, environ []string, logger *slog.Logger, stdout io.Writer) error {
+	name := config.Getenv(environ, "ROOT_USERNAME")
+	if name == "" {
+		name = defaultRootUsername
+	}
+	generated, created, err := users.EnsureRoot(name, config.Getenv(environ, "ROOT_PASSWORD"))
+	if err != nil {
+		return fmt.Errorf("root user: %w", err)
+	}
+	if !created {
+		return nil
+	}
+	logger.Info("root user created", "username", name)
+	if generated != "" {
+		fmt.Fprintf(stdout, "\nroot user %q created with a generated password (shown only now):\n\n    %s\n\n", name, generated)
+	}
+	return nil
+}
+
+func kvOptions(cfg *config.Config, logger *slog.Logger, reg prometheus.Registerer) kv.Options {
+	o := kv.Options{
+		CacheSize:    int64(cfg.System.Storage.CacheSize),
+		MemTableSize: uint64(cfg.System.Storage.MemtableSize),
+		MinFreeDisk:  uint64(cfg.System.Storage.MinFreeDisk),
+		Logger:       logger,
+		Registerer:   reg,
+	}
+	if cfg.System.Durability.Mode == config.DurabilityInterval {
+		o.Durability = kv.DurabilityInterval
+		o.SyncInterval = cfg.System.Durability.Interval.Std()
+	}
+	return o
+}
+
+func logOptions(cfg *config.Config, logger *slog.Logger) log.Options {
+	o := log.Options{
+		DefaultMessageExpiry: log.Unlimited,
+		DefaultMaxTopicSize:  log.Unlimited,
+		SegmentSize:          uint64(cfg.System.Segment.Size),
+		Logger:               logger,
+	}
+	if d := cfg.System.Topic.MessageExpiry.Std(); d > 0 {
+		o.DefaultMessageExpiry = uint64(d / time.Microsecond)
+	}
+	if s := cfg.System.Topic.MaxSize; s != 0 && !s.IsUnlimited() {
+		o.DefaultMaxTopicSize = uint64(s)
+	}
+	if dd := cfg.System.MessageDeduplication; dd.Enabled {
+		o.Dedup = log.DedupOptions{Enabled: true, MaxEntries: dd.MaxEntries, Expiry: dd.Expiry.Std()}
+	}
+	return o
+}
+
+func newLogger(c config.Logging, w io.Writer) (*slog.Logger, error) {
+	level, err := config.ParseLevel(c.Level)
+	if err != nil {
+		return nil, err
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return slog.New(slog.NewTextHandler(w, opts)), nil
+}
+
+func splitHostPort(addr string) (string, uint16) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0
+	}
+	p, _ := strconv.ParseUint(port, 10, 16)
+	return host, uint16(p)
+}
+
+// writeFileAtomic writes through a temporary file and a rename, so a
+// reader (the test harness, an operator's script) never sees half a file.
+func writeFileAtomic(path string, b []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
