@@ -11,6 +11,7 @@ import (
 
 	"github.com/shalemq/shale/client"
 	"github.com/shalemq/shale/wire"
+	"github.com/shalemq/shale/wire/wiretest"
 )
 
 func dialTCP(t *testing.T, s *Server) *client.Client {
@@ -43,12 +44,39 @@ var (
 	id0 = wire.NumericID(0)
 )
 
-// TestTCPProduceConsume runs the basic life of a stream over TCP: login,
-// create, send by every partitioning, poll by every strategy, offsets, and
-// a restart that keeps it all.
-func TestTCPProduceConsume(t *testing.T) {
+func dialQUIC(t *testing.T, s *Server) *client.Client {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := client.DialQUIC(ctx, s.Ports.QUIC, client.Options{Timeout: 30 * time.Second})
+	if err != nil {
+		t.Fatalf("dial quic %s: %v", s.Ports.QUIC, err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// binaryTransports are the transports that carry Iggy's binary frames.
+var binaryTransports = []struct {
+	name string
+	dial func(t *testing.T, s *Server) *client.Client
+}{
+	{"tcp", dialTCP},
+	{"quic", dialQUIC},
+}
+
+// TestProduceConsume runs the basic life of a stream over TCP and QUIC:
+// login, create, send by every partitioning, poll by every strategy,
+// offsets, and a restart that keeps it all.
+func TestProduceConsume(t *testing.T) {
+	for _, tr := range binaryTransports {
+		t.Run(tr.name, func(t *testing.T) { testProduceConsume(t, tr.dial) })
+	}
+}
+
+func testProduceConsume(t *testing.T, dial func(t *testing.T, s *Server) *client.Client) {
 	s := Start(t, "")
-	c := dialTCP(t, s)
+	c := dial(t, s)
 	ctx := context.Background()
 
 	if err := c.Ping(ctx); err != nil {
@@ -134,7 +162,7 @@ func TestTCPProduceConsume(t *testing.T) {
 	// A restart keeps streams, messages and offsets, and root's password.
 	s.Stop()
 	s2 := Start(t, s.Dir)
-	c2 := dialTCP(t, s2)
+	c2 := dial(t, s2)
 	login(t, c2)
 	td, ok, err := c2.Topic(ctx, id0, id0)
 	if err != nil || !ok || td.MessagesCount != 10 || td.Partitions[1].CurrentOffset != 4 {
@@ -239,5 +267,33 @@ func TestTCPShutdownNotifiesClients(t *testing.T) {
 	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 	if _, err := ioReadFull(conn, resp[:]); err != nil || binary.LittleEndian.Uint32(resp[:]) != wire.ErrDisconnected.Code {
 		t.Fatalf("shutdown frame: %x %v", resp, err)
+	}
+}
+
+// TestGoldenFramesAccepted replays every golden request frame, captured
+// from the Iggy Go SDK or built from the Rust SDK's encoders, over TCP and
+// QUIC: the server must decode each (no status 3, 4 or 6) and answer.
+func TestGoldenFramesAccepted(t *testing.T) {
+	frames, err := wiretest.Requests()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := Start(t, "")
+	for _, tr := range binaryTransports {
+		t.Run(tr.name, func(t *testing.T) {
+			c := tr.dial(t, s)
+			ctx := context.Background()
+			for _, f := range frames {
+				login(t, c) // some frames log out or in as someone else
+				st, _, err := c.Raw(ctx, f.Bytes)
+				if err != nil {
+					t.Fatalf("%s: %v", f.Name, err)
+				}
+				switch st {
+				case wire.ErrInvalidCommand.Code, wire.ErrInvalidFormat.Code, wire.ErrInvalidIdentifier.Code:
+					t.Errorf("%s: status %d, the frame was not understood", f.Name, st)
+				}
+			}
+		})
 	}
 }
