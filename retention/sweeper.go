@@ -27,6 +27,11 @@ type Options struct {
 	Logger *slog.Logger
 	// Registerer, when set, receives the sweeper's Prometheus collectors.
 	Registerer prometheus.Registerer
+	// Ticks, when set, replaces Run's ticker: each value received starts a
+	// sweep. Tests drive Run with it instead of waiting for Interval.
+	Ticks <-chan time.Time
+	// Swept, when set, is called after every sweep Run starts.
+	Swept func(Report, error)
 }
 
 // EnsureDefaults fills zero fields with their defaults.
@@ -148,15 +153,23 @@ func New(l *log.Log, opts Options) (*Sweeper, error) {
 // Run sweeps every Interval until ctx is done, then returns nil. A failed
 // sweep is logged and the next one tries again.
 func (s *Sweeper) Run(ctx context.Context) error {
-	ticker := time.NewTicker(s.opts.Interval)
-	defer ticker.Stop()
+	ticks := s.opts.Ticks
+	if ticks == nil {
+		ticker := time.NewTicker(s.opts.Interval)
+		defer ticker.Stop()
+		ticks = ticker.C
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-ticker.C:
-			if _, err := s.SweepOnce(ctx); err != nil && ctx.Err() == nil {
+		case <-ticks:
+			rep, err := s.SweepOnce(ctx)
+			if err != nil && ctx.Err() == nil {
 				s.logger.Error("retention sweep failed", "err", err)
+			}
+			if s.opts.Swept != nil {
+				s.opts.Swept(rep, err)
 			}
 		}
 	}

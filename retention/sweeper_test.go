@@ -295,3 +295,52 @@ func durArg(d *datadriven.TestData, key string) time.Duration {
 	}
 	return v
 }
+
+// TestRunSweepsOnEachTick drives Run with injected ticks: each tick sweeps
+// once, and cancelling the context ends Run with nil.
+func TestRunSweepsOnEachTick(t *testing.T) {
+	ticks := make(chan time.Time)
+	type result struct {
+		rep retention.Report
+		err error
+	}
+	swept := make(chan result, 1)
+	e := newEnv(t, log.Options{}, retention.Options{Ticks: ticks, Swept: func(r retention.Report, err error) {
+		swept <- result{r, err}
+	}})
+	if _, err := e.l.CreateStream("s"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.l.CreateTopic(0, log.TopicSpec{Name: "t", PartitionsCount: 1, Compression: 1,
+		MessageExpiry: uint64(time.Hour.Microseconds()), MaxTopicSize: log.Unlimited}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := e.l.Partition(0, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Append(messages(10, 100), 10); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.now = e.clock.now.Add(2 * time.Hour) // before Run starts: no race
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.sw.Run(ctx) }()
+	ticks <- time.Time{}
+	got := <-swept
+	if got.err != nil || got.rep.Messages != 10 {
+		t.Fatalf("first tick: %+v, %v; want 10 messages deleted", got.rep, got.err)
+	}
+	ticks <- time.Time{}
+	if got := <-swept; got.err != nil || got.rep.Messages != 0 {
+		t.Fatalf("second tick: %+v, %v; want nothing left to delete", got.rep, got.err)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run after cancel: %v", err)
+	}
+	if info := p.Info(); info.MessagesCount != 0 || info.FirstOffset != 10 || info.NextOffset != 10 {
+		t.Fatalf("partition after sweeps: %+v", info)
+	}
+}
