@@ -174,3 +174,13 @@ func (b *Broker) CloseSession(s *Session) {
 
 // Heartbeat records a ping.
 func (s *Session) touch(now time.Time) { s.heartbeat.Store(now.UnixMicro()) }
+
+// RequestSession returns a session for one stateless request (HTTP). As in
+// Iggy, such requests act with client id 0 and never appear in the client
+// table, so the session needs no CloseSession; it cannot join groups.
+func (b *Broker) RequestSession(transport Transport, addr string) *Session {
+	s := &Session{transport: transport, addr: addr, broker: b}
+	s.user.Store(NoUser)
+	s.closed.Store(true) // not in the table: group membership is refused
+	return s
+}

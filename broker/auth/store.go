@@ -2,6 +2,7 @@ package auth
 
 import (
 	"bytes"
+	"crypto/rand"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -661,4 +662,28 @@ func (s *Store) JWTRevoked(jti string) bool {
 	defer s.mu.RUnlock()
 	exp, ok := s.revoked[jti]
 	return ok && exp > s.nowMicros()
+}
+
+// metaSecret keys secrets the server generates once and keeps: the JWT
+// signing key when none is configured.
+const metaSecret byte = 'W'
+
+// Secret returns the stored secret called name, generating n random bytes
+// and storing them durably on first use. With a stored JWT key, tokens stay
+// valid across restarts, and so does their revocation.
+func (s *Store) Secret(name string, n int) ([]byte, error) {
+	key := append(metaPrefix(metaSecret), name...)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if v, ok, err := s.db.Get(nil, key); err != nil || ok {
+		return v, err
+	}
+	secret := make([]byte, n)
+	if _, err := rand.Read(secret); err != nil {
+		return nil, err
+	}
+	if err := s.commit(func(b *kv.Batch) error { return b.Set(key, secret) }); err != nil {
+		return nil, err
+	}
+	return secret, nil
 }
