@@ -1,0 +1,128 @@
+package http
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/shalemq/shale/wire"
+)
+
+// errorBody is Iggy's JSON error (HTTP.md §1.5): all four fields always.
+type errorBody struct {
+	ID     uint32  `json:"id"`
+	Code   string  `json:"code"`
+	Reason string  `json:"reason"`
+	Field  *string `json:"field"`
+}
+
+// notFound is the generic 404 some read routes answer instead of the
+// domain error.
+var notFound = errorBody{ID: 404, Code: "not_found", Reason: "Resource not found"}
+
+// plainError is a framework-level failure: a status and a text body.
+type plainError struct {
+	status int
+	text   string
+}
+
+func (e *plainError) Error() string { return e.text }
+
+func badRequest(prefix string, err error) error {
+	return &plainError{status: fiber.StatusBadRequest, text: prefix + err.Error()}
+}
+
+func unprocessable(msg string) error {
+	return &plainError{status: fiber.StatusUnprocessableEntity,
+		text: "Failed to deserialize the JSON body into the target type: " + msg}
+}
+
+// statusOf maps a domain error to its HTTP status (HTTP.md §1.5).
+func statusOf(code uint32) int {
+	switch code {
+	case wire.ErrStreamIDNotFound.Code, wire.ErrTopicIDNotFound.Code, wire.ErrPartitionNotFound.Code,
+		wire.ErrSegmentNotFound.Code, wire.ErrClientNotFound.Code, wire.ErrConsumerGroupIDNotFound.Code,
+		wire.ErrConsumerGroupNameNotFound.Code, wire.ErrConsumerGroupMemberNotFound.Code,
+		wire.ErrConsumerOffsetNotFound.Code, wire.ErrResourceNotFound.Code,
+		wire.ErrStreamNameNotFound.Code, wire.ErrTopicNameNotFound.Code:
+		return fiber.StatusNotFound
+	case wire.ErrUnauthenticated.Code, wire.ErrAccessTokenMissing.Code, wire.ErrInvalidAccessToken.Code,
+		wire.ErrInvalidPersonalAccessToken.Code:
+		return fiber.StatusUnauthorized
+	case wire.ErrUnauthorized.Code:
+		return fiber.StatusForbidden
+	}
+	return fiber.StatusBadRequest
+}
+
+// fieldOf names the request field an error refers to, as Iggy does.
+func fieldOf(code uint32) *string {
+	var f string
+	switch code {
+	case wire.ErrStreamIDNotFound.Code, wire.ErrInvalidStreamID.Code, wire.ErrStreamNameNotFound.Code:
+		f = "stream_id"
+	case wire.ErrTopicIDNotFound.Code, wire.ErrInvalidTopicID.Code, wire.ErrTopicNameNotFound.Code:
+		f = "topic_id"
+	case wire.ErrPartitionNotFound.Code:
+		f = "partition_id"
+	case wire.ErrSegmentNotFound.Code:
+		f = "segment_id"
+	case wire.ErrClientNotFound.Code:
+		f = "client_id"
+	case wire.ErrInvalidStreamName.Code, wire.ErrStreamNameAlreadyExists.Code, wire.ErrInvalidTopicName.Code,
+		wire.ErrTopicNameAlreadyExists.Code, wire.ErrConsumerGroupNameAlreadyExists.Code,
+		wire.ErrPersonalAccessTokenAlreadyExists.Code:
+		f = "name"
+	case wire.ErrInvalidOffset.Code:
+		f = "offset"
+	case wire.ErrInvalidConsumerGroupID.Code:
+		f = "consumer_group_id"
+	case wire.ErrUserAlreadyExists.Code:
+		f = "username"
+	default:
+		return nil
+	}
+	return &f
+}
+
+// errorHandler answers every error a handler returns.
+func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
+	var pe *plainError
+	if errors.As(err, &pe) {
+		c.Set(fiber.HeaderContentType, fiber.MIMETextPlainCharsetUTF8)
+		return c.Status(pe.status).SendString(pe.text)
+	}
+	var fe *fiber.Error
+	if errors.As(err, &fe) {
+		// Fiber's own: 413 body limit, 404/405 routing.
+		if fe.Code == fiber.StatusNotFound || fe.Code == fiber.StatusMethodNotAllowed {
+			return empty(c, fe.Code)
+		}
+		c.Set(fiber.HeaderContentType, fiber.MIMETextPlainCharsetUTF8)
+		return c.Status(fe.Code).SendString(fe.Message)
+	}
+	code := wire.CodeOf(err)
+	if code == wire.ErrError.Code {
+		s.opts.Logger.Error("http request failed", "method", c.Method(), "path", c.Path(), "err", err)
+	}
+	we := wire.ErrorForCode(code)
+	reason := err.Error()
+	if reason == we.Name {
+		reason = strings.ReplaceAll(we.Name, "_", " ")
+	}
+	return c.Status(statusOf(code)).JSON(errorBody{ID: code, Code: we.Name, Reason: reason, Field: fieldOf(code)})
+}
+
+// genericNotFound answers the fixed not_found body.
+func genericNotFound(c *fiber.Ctx) error {
+	return c.Status(fiber.StatusNotFound).JSON(notFound)
+}
+
+// empty answers a status with no body (Fiber's SendStatus would write the
+// status text).
+func empty(c *fiber.Ctx, status int) error {
+	c.Status(status)
+	c.Response().ResetBody()
+	return nil
+}

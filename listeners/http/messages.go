@@ -1,0 +1,337 @@
+package http
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/shalemq/shale/broker"
+	"github.com/shalemq/shale/wire"
+)
+
+var headerKinds = []string{"", "raw", "string", "bool", "int8", "int16", "int32", "int64", "int128",
+	"uint8", "uint16", "uint32", "uint64", "uint128", "float32", "float64"}
+
+func headerKindCode(name string) (wire.HeaderKind, bool) {
+	i := slices.Index(headerKinds, name)
+	return wire.HeaderKind(i), i > 0
+}
+
+var pollKinds = map[string]broker.Strategy{
+	"offset": broker.StrategyOffset, "o": broker.StrategyOffset,
+	"timestamp": broker.StrategyTimestamp, "t": broker.StrategyTimestamp,
+	"first": broker.StrategyFirst, "f": broker.StrategyFirst,
+	"last": broker.StrategyLast, "l": broker.StrategyLast,
+	"next": broker.StrategyNext, "n": broker.StrategyNext,
+}
+
+func (s *Server) poll(c *fiber.Ctx) error {
+	bad := func(msg string) error {
+		return &plainError{status: fiber.StatusBadRequest, text: "Failed to deserialize query string: " + msg}
+	}
+	pid, err := queryU32(c, "partition_id", 0, false)
+	if err != nil {
+		return err
+	}
+	count, err := queryU32(c, "count", 10, false)
+	if err != nil {
+		return err
+	}
+	strategy := broker.StrategyOffset
+	if k := c.Query("kind"); k != "" {
+		var known bool
+		if strategy, known = pollKinds[k]; !known {
+			return bad("unknown kind " + strconv.Quote(k))
+		}
+	}
+	var value uint64
+	if v := c.Query("value"); v != "" {
+		if value, err = strconv.ParseUint(v, 10, 64); err != nil {
+			return bad("value: " + err.Error())
+		}
+	}
+	auto := false
+	if v := c.Query("auto_commit"); v != "" {
+		if v != "true" && v != "false" {
+			return bad("auto_commit must be true or false")
+		}
+		auto = v == "true"
+	}
+	res, msgs, err := s.b.PollMessages(session(c), broker.Poll{
+		Consumer: consumerID(c.Query("consumer_id")), Stream: ident(c, "stream_id"), Topic: ident(c, "topic_id"),
+		Partition: &pid, Strategy: strategy, Value: value, Count: count, AutoCommit: auto,
+	}, nil)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+	return c.Send(appendPolledJSON(make([]byte, 0, len(msgs)*4/3+256), res, msgs))
+}
+
+// appendPolledJSON renders a poll result (HTTP.md §4.10.1). An empty result
+// always reports partition 0 and current offset 0, as Iggy's does.
+func appendPolledJSON(dst []byte, res broker.PollResult, msgs []byte) []byte {
+	if res.Count == 0 {
+		return append(dst, `{"partition_id":0,"current_offset":0,"count":0,"messages":[]}`...)
+	}
+	dst = fmt.Appendf(dst, `{"partition_id":%d,"current_offset":%d,"count":%d,"messages":[`, res.PartitionID, res.CurrentOffset, res.Count)
+	it := wire.NewMessageIter(msgs)
+	first := true
+	for m, ok := it.Next(); ok; m, ok = it.Next() {
+		if !first {
+			dst = append(dst, ',')
+		}
+		first = false
+		dst = fmt.Appendf(dst, `{"header":{"checksum":%d,"id":%s,"offset":%d,"timestamp":%d,"origin_timestamp":%d,"user_headers_length":%d,"payload_length":%d,"reserved":%d},"payload":"`,
+			m.Checksum(), u128(m.ID()), m.Offset(), m.Timestamp(), m.OriginTimestamp(), m.UserHeadersLength(), m.PayloadLength(), m.Reserved())
+		dst = base64.StdEncoding.AppendEncode(dst, m.Payload())
+		dst = append(dst, `","user_headers":`...)
+		dst = appendHeadersJSON(dst, m.UserHeaders())
+		dst = append(dst, '}')
+	}
+	return append(dst, "]}"...)
+}
+
+// u128 renders 16 little-endian bytes as a decimal number.
+func u128(id []byte) string {
+	lo, hi := binary.LittleEndian.Uint64(id), binary.LittleEndian.Uint64(id[8:])
+	if hi == 0 {
+		return strconv.FormatUint(lo, 10)
+	}
+	v := new(big.Int).SetUint64(hi)
+	v.Lsh(v, 64)
+	return v.Or(v, new(big.Int).SetUint64(lo)).String()
+}
+
+// appendHeadersJSON writes user headers as entries sorted by key (kind,
+// then bytes), or as a base64 string when the bytes do not parse.
+func appendHeadersJSON(dst, raw []byte) []byte {
+	if len(raw) == 0 {
+		return append(dst, "[]"...)
+	}
+	hs, err := wire.DecodeUserHeaders(raw)
+	if err != nil {
+		dst = append(dst, '"')
+		dst = base64.StdEncoding.AppendEncode(dst, raw)
+		return append(dst, '"')
+	}
+	slices.SortStableFunc(hs, func(a, b wire.UserHeader) int {
+		if a.Key.Kind != b.Key.Kind {
+			return int(a.Key.Kind) - int(b.Key.Kind)
+		}
+		return bytes.Compare(a.Key.Bytes, b.Key.Bytes)
+	})
+	dst = append(dst, '[')
+	for i, h := range hs {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, `{"key":`...)
+		dst = appendHeaderValue(dst, h.Key)
+		dst = append(dst, `,"value":`...)
+		dst = appendHeaderValue(dst, h.Value)
+		dst = append(dst, '}')
+	}
+	return append(dst, ']')
+}
+
+func appendHeaderValue(dst []byte, v wire.HeaderValue) []byte {
+	dst = fmt.Appendf(dst, `{"kind":"%s","value":"`, headerKinds[v.Kind])
+	dst = base64.StdEncoding.AppendEncode(dst, v.Bytes)
+	return append(dst, `"}`...)
+}
+
+type headerValueJSON struct {
+	Kind  string `json:"kind"`
+	Value string `json:"value"`
+}
+
+type sendMessageJSON struct {
+	ID          json.RawMessage `json:"id"`
+	Payload     *string         `json:"payload"`
+	UserHeaders json.RawMessage `json:"user_headers"`
+}
+
+// send appends a batch (HTTP.md §4.10.2): exactly the two top-level keys,
+// base64 payloads, ids as numbers, decimal strings or UUID hex.
+func (s *Server) send(c *fiber.Ctx) error {
+	var top map[string]json.RawMessage
+	if err := bindJSON(c, &top); err != nil {
+		return err
+	}
+	for k := range top {
+		if k != "partitioning" && k != "messages" {
+			return unprocessable("unknown field `" + k + "`")
+		}
+	}
+	rawPart, ok1 := top["partitioning"]
+	rawMsgs, ok2 := top["messages"]
+	if !ok1 || !ok2 {
+		return unprocessable("missing field `partitioning` or `messages`")
+	}
+	var part struct {
+		Kind  string  `json:"kind"`
+		Value *string `json:"value"`
+	}
+	if err := json.Unmarshal(rawPart, &part); err != nil || part.Value == nil {
+		return unprocessable("partitioning")
+	}
+	pv, err := base64.StdEncoding.DecodeString(*part.Value)
+	if err != nil {
+		return unprocessable("partitioning.value: " + err.Error())
+	}
+	var p broker.Partitioning
+	switch part.Kind {
+	case "balanced":
+		p.Kind = broker.PartitionBalanced
+	case "partition_id":
+		if len(pv) == 0 {
+			return fmt.Errorf("empty partition id: %w", wire.ErrInvalidKeyValueLength)
+		}
+		if len(pv) < 4 {
+			return fmt.Errorf("partition id of %d bytes: %w", len(pv), wire.ErrInvalidCommand)
+		}
+		p = broker.Partitioning{Kind: broker.PartitionID, ID: binary.LittleEndian.Uint32(pv)}
+	case "messages_key":
+		if len(pv) == 0 || len(pv) > 255 {
+			return fmt.Errorf("messages key of %d bytes: %w", len(pv), wire.ErrInvalidKeyValueLength)
+		}
+		p = broker.Partitioning{Kind: broker.PartitionMessagesKey, Key: pv}
+	default:
+		return unprocessable("unknown partitioning kind " + strconv.Quote(part.Kind))
+	}
+	var msgs []sendMessageJSON
+	if err := json.Unmarshal(rawMsgs, &msgs); err != nil {
+		return unprocessable("messages: " + err.Error())
+	}
+	if len(msgs) == 0 {
+		return fmt.Errorf("no messages: %w", wire.ErrInvalidMessagesCount)
+	}
+	origin := uint64(time.Now().UnixMicro())
+	var batch []byte
+	for i, m := range msgs {
+		id, err := parseMessageID(m.ID)
+		if err != nil {
+			return unprocessable(fmt.Sprintf("messages[%d].id: %v", i, err))
+		}
+		if m.Payload == nil {
+			return unprocessable(fmt.Sprintf("messages[%d]: missing field `payload`", i))
+		}
+		payload, err := base64.StdEncoding.DecodeString(*m.Payload)
+		if err != nil || len(payload) == 0 || len(payload) > wire.MaxPayloadSize {
+			return unprocessable(fmt.Sprintf("messages[%d].payload: must be non-empty base64", i))
+		}
+		headers, err := parseHeaders(m.UserHeaders)
+		if err != nil {
+			return unprocessable(fmt.Sprintf("messages[%d].user_headers: %v", i, err))
+		}
+		batch = wire.AppendSendMessage(batch, id, origin, payload, headers)
+	}
+	if err := s.b.Send(session(c), ident(c, "stream_id"), ident(c, "topic_id"), p, batch, len(msgs)); err != nil {
+		return err
+	}
+	return empty(c, fiber.StatusCreated)
+}
+
+// parseMessageID reads an id: absent or 0 (assign one), a JSON number that
+// fits u64, a decimal u128 string, or 32 hex digits with or without dashes.
+// It returns 16 little-endian bytes, or nil for "assign".
+func parseMessageID(raw json.RawMessage) ([]byte, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	id := make([]byte, 16)
+	var n uint64
+	if err := json.Unmarshal(raw, &n); err == nil {
+		binary.LittleEndian.PutUint64(id, n)
+		return id, nil
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return nil, errors.New("must be a number or a string")
+	}
+	if v, ok := new(big.Int).SetString(s, 10); ok && v.Sign() >= 0 && v.BitLen() <= 128 {
+		be := v.FillBytes(make([]byte, 16))
+		slices.Reverse(be)
+		return be, nil
+	}
+	h := strings.ReplaceAll(s, "-", "")
+	if b, err := hex.DecodeString(h); err == nil && len(b) == 16 {
+		// A UUID's text is big-endian; the id is a little-endian u128.
+		slices.Reverse(b)
+		return b, nil
+	}
+	return nil, errors.New("not a u128 or a UUID: " + strconv.Quote(s))
+}
+
+// parseHeaders reads user headers: null/absent, an array of {key, value}
+// entries, or a base64 string of pre-encoded header bytes.
+func parseHeaders(raw json.RawMessage) ([]byte, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	var pre string
+	if err := json.Unmarshal(raw, &pre); err == nil {
+		b, err := base64.StdEncoding.DecodeString(pre)
+		if err != nil {
+			return nil, err
+		}
+		if len(b) > wire.MaxUserHeadersSize {
+			return nil, errors.New("over 100,000 bytes")
+		}
+		return b, nil
+	}
+	var entries []struct {
+		Key   *headerValueJSON `json:"key"`
+		Value *headerValueJSON `json:"value"`
+	}
+	if err := json.Unmarshal(raw, &entries); err != nil {
+		return nil, err
+	}
+	hs := make([]wire.UserHeader, 0, len(entries))
+	for _, e := range entries {
+		if e.Key == nil || e.Value == nil {
+			return nil, errors.New("an entry needs key and value")
+		}
+		k, err := headerValue(e.Key)
+		if err != nil {
+			return nil, err
+		}
+		v, err := headerValue(e.Value)
+		if err != nil {
+			return nil, err
+		}
+		hs = append(hs, wire.UserHeader{Key: k, Value: v})
+	}
+	b := wire.AppendUserHeaders(nil, hs...)
+	if _, err := wire.DecodeUserHeaders(b); err != nil {
+		return nil, err
+	}
+	if len(b) > wire.MaxUserHeadersSize {
+		return nil, errors.New("over 100,000 bytes")
+	}
+	return b, nil
+}
+
+func headerValue(j *headerValueJSON) (wire.HeaderValue, error) {
+	kind, ok := headerKindCode(j.Kind)
+	if !ok {
+		return wire.HeaderValue{}, errors.New("unknown header kind " + strconv.Quote(j.Kind))
+	}
+	b, err := base64.StdEncoding.DecodeString(j.Value)
+	if err != nil {
+		return wire.HeaderValue{}, err
+	}
+	return wire.HeaderValue{Kind: kind, Bytes: b}, nil
+}

@@ -1,0 +1,216 @@
+package http
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	nethttp "net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
+
+	"github.com/shalemq/shale/broker"
+)
+
+// Options configure the REST listener; config's [http] table maps onto it.
+type Options struct {
+	// Address is host:port (port 0 picks a free one).
+	Address string
+	// TLS, when set, serves HTTPS on the same address.
+	TLS *tls.Config
+	// MaxRequestSize bounds request bodies (413 beyond). Default 2 MB.
+	MaxRequestSize int
+	CORS           CORS
+	JWT            JWT
+	// Metrics, when set, is served at MetricsPath (default /metrics).
+	Metrics     nethttp.Handler
+	MetricsPath string
+	// Logger receives request failures. Default slog.Default().
+	Logger *slog.Logger
+}
+
+// CORS is Iggy's [http.cors] (HTTP.md §1.6).
+type CORS struct {
+	Enabled             bool
+	AllowedMethods      []string
+	AllowedOrigins      []string
+	AllowedHeaders      []string
+	ExposedHeaders      []string
+	AllowCredentials    bool
+	AllowPrivateNetwork bool
+}
+
+// JWT configures the access tokens (HTTP.md §3).
+type JWT struct {
+	// Algorithm is HS256, HS384 or HS512. Default HS256.
+	Algorithm string
+	// Issuer and Audience go into issued tokens; ValidIssuers and
+	// ValidAudiences are what a presented token may carry.
+	Issuer, Audience             string
+	ValidIssuers, ValidAudiences []string
+	// Expiry is a token's lifetime; 0 = never (Iggy: 10^9 s).
+	Expiry time.Duration
+	// ClockSkew is the leeway on expiry. NotBefore offsets nbf from iat.
+	ClockSkew, NotBefore time.Duration
+	// Secret is the HMAC key.
+	Secret []byte
+}
+
+// Server is the REST listener.
+type Server struct {
+	b    *broker.Broker
+	opts Options
+	app  *fiber.App
+	ln   net.Listener
+}
+
+// New builds the app; Listen binds it.
+func New(b *broker.Broker, opts Options) (*Server, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.MaxRequestSize == 0 {
+		opts.MaxRequestSize = 2_000_000
+	}
+	if opts.MetricsPath == "" {
+		opts.MetricsPath = "/metrics"
+	}
+	if opts.JWT.Algorithm == "" {
+		opts.JWT.Algorithm = "HS256"
+	}
+	if len(opts.JWT.Secret) == 0 {
+		return nil, errors.New("http: a JWT secret is required")
+	}
+	if _, err := signingMethod(opts.JWT.Algorithm); err != nil {
+		return nil, err
+	}
+	s := &Server{b: b, opts: opts}
+	s.app = fiber.New(fiber.Config{
+		BodyLimit:             opts.MaxRequestSize,
+		DisableStartupMessage: true,
+		UnescapePath:          true,
+		ErrorHandler:          s.errorHandler,
+		ReadTimeout:           time.Minute,
+		IdleTimeout:           2 * time.Minute,
+	})
+	if opts.CORS.Enabled {
+		s.app.Use(s.cors)
+	}
+	s.app.Use(s.authenticate)
+	s.routes()
+	// Unknown paths: 404 with an empty body, after authentication.
+	s.app.Use(func(c *fiber.Ctx) error { return empty(c, fiber.StatusNotFound) })
+	return s, nil
+}
+
+// App is the Fiber app, for tests (app.Test).
+func (s *Server) App() *fiber.App { return s.app }
+
+// Listen binds the address.
+func (s *Server) Listen() error {
+	ln, err := net.Listen("tcp", s.opts.Address)
+	if err != nil {
+		return fmt.Errorf("http listen %s: %w", s.opts.Address, err)
+	}
+	if s.opts.TLS != nil {
+		ln = tls.NewListener(ln, s.opts.TLS)
+	}
+	s.ln = ln
+	return nil
+}
+
+// Addr is the bound address (after Listen).
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Serve answers requests until Shutdown, then returns nil.
+func (s *Server) Serve() error {
+	err := s.app.Listener(s.ln)
+	if errors.Is(err, net.ErrClosed) {
+		return nil
+	}
+	return err
+}
+
+// Shutdown stops accepting and waits for in-flight requests (until ctx).
+func (s *Server) Shutdown(ctx context.Context) error {
+	return s.app.ShutdownWithContext(ctx)
+}
+
+// publicPaths skip authentication; the comparison is exact, as Iggy's.
+var publicPaths = []string{"/", "/ping", "/users/login", "/users/refresh-token", "/personal-access-tokens/login"}
+
+const sessionKey = "shale.session"
+
+// authenticate checks the bearer token (failures: 401 with an empty body)
+// and gives the request a broker session logged in as the token's user.
+func (s *Server) authenticate(c *fiber.Ctx) error {
+	path := c.Path()
+	sess := s.b.RequestSession(broker.TransportHTTP, c.Context().RemoteAddr().String())
+	c.Locals(sessionKey, sess)
+	if slices.Contains(publicPaths, path) || (path == "/metrics" && s.opts.Metrics != nil && s.opts.MetricsPath == "/metrics") {
+		return c.Next()
+	}
+	h := c.Get(fiber.HeaderAuthorization)
+	token, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok {
+		return empty(c, fiber.StatusUnauthorized)
+	}
+	cl, err := s.verify(token)
+	if err != nil {
+		return empty(c, fiber.StatusUnauthorized)
+	}
+	c.Locals(claimsKey, cl)
+	// A token of a deleted or inactive user still authenticates (Iggy);
+	// the broker then refuses its commands.
+	_ = s.b.LoginAs(sess, cl.userID)
+	return c.Next()
+}
+
+func session(c *fiber.Ctx) *broker.Session { return c.Locals(sessionKey).(*broker.Session) }
+
+// cors implements Iggy's CORS layer (HTTP.md §1.6).
+func (s *Server) cors(c *fiber.Ctx) error {
+	o := s.opts.CORS
+	origins := nonEmpty(o.AllowedOrigins)
+	if len(origins) > 0 {
+		if origins[0] == "*" {
+			c.Set(fiber.HeaderAccessControlAllowOrigin, "*")
+		} else if origin := c.Get(fiber.HeaderOrigin); origin != "" && slices.Contains(origins, origin) {
+			c.Set(fiber.HeaderAccessControlAllowOrigin, origin)
+		}
+	}
+	c.Set(fiber.HeaderVary, "origin, access-control-request-method, access-control-request-headers")
+	if exposed := nonEmpty(o.ExposedHeaders); len(exposed) > 0 {
+		c.Set(fiber.HeaderAccessControlExposeHeaders, strings.Join(exposed, ","))
+	}
+	if c.Method() != fiber.MethodOptions {
+		return c.Next()
+	}
+	c.Set(fiber.HeaderAccessControlAllowMethods, strings.Join(nonEmpty(o.AllowedMethods), ","))
+	c.Set(fiber.HeaderAccessControlAllowHeaders, strings.Join(nonEmpty(o.AllowedHeaders), ","))
+	if o.AllowCredentials {
+		c.Set(fiber.HeaderAccessControlAllowCredentials, "true")
+	}
+	if o.AllowPrivateNetwork && c.Get("Access-Control-Request-Private-Network") == "true" {
+		c.Set("Access-Control-Allow-Private-Network", "true")
+	}
+	return empty(c, fiber.StatusOK)
+}
+
+func nonEmpty(list []string) []string {
+	out := make([]string, 0, len(list))
+	for _, v := range list {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func (s *Server) metrics() fiber.Handler { return adaptor.HTTPHandler(s.opts.Metrics) }
