@@ -25,6 +25,7 @@ import (
 	"github.com/shalemq/shale/config"
 	"github.com/shalemq/shale/kv"
 	"github.com/shalemq/shale/listeners/binproto"
+	shalehttp "github.com/shalemq/shale/listeners/http"
 	"github.com/shalemq/shale/listeners/quic"
 	"github.com/shalemq/shale/listeners/tcp"
 	"github.com/shalemq/shale/log"
@@ -118,6 +119,7 @@ type server struct {
 	broker   *broker.Broker
 	tcp      *tcp.Listener
 	quic     *quic.Listener
+	http     *shalehttp.Server
 	cancel   context.CancelFunc
 	bg       sync.WaitGroup
 	serveErr chan error
@@ -204,6 +206,15 @@ func start(cfg *config.Config, environ []string, logger *slog.Logger, stdout io.
 		logger.Info("quic listening", "addr", s.quic.Addr())
 		go func() { s.serveErr <- s.quic.Serve() }()
 	}
+	if cfg.HTTP.Enabled {
+		if s.http, err = startHTTP(cfg, s.broker, users, reg, logger); err != nil {
+			return nil, err
+		}
+		ports["http"] = s.http.Addr()
+		_, node.HTTPPort = splitHostPort(s.http.Addr())
+		logger.Info("http listening", "addr", s.http.Addr(), "tls", cfg.HTTP.TLS.Enabled)
+		go func() { s.serveErr <- s.http.Serve() }()
+	}
 	if node.IP == "" {
 		node.IP = "127.0.0.1"
 	}
@@ -250,6 +261,11 @@ func (s *server) shutdown(timeout time.Duration) error {
 			errs = append(errs, fmt.Errorf("tcp shutdown: %w", err))
 		}
 	}
+	if s.http != nil {
+		if err := s.http.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+		}
+	}
 	if s.quic != nil {
 		if err := s.quic.Shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("quic shutdown: %w", err))
@@ -277,6 +293,9 @@ func (s *server) closeAll() {
 	}
 	if s.quic != nil {
 		_ = s.quic.Shutdown(context.Background())
+	}
+	if s.http != nil {
+		_ = s.http.Shutdown(context.Background())
 	}
 	if s.db != nil {
 		_ = s.db.Close()

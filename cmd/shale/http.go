@@ -1,0 +1,69 @@
+package main
+
+import (
+	"encoding/base64"
+	"fmt"
+	"log/slog"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/shalemq/shale/broker"
+	"github.com/shalemq/shale/broker/auth"
+	"github.com/shalemq/shale/config"
+	shalehttp "github.com/shalemq/shale/listeners/http"
+)
+
+// startHTTP builds and binds the REST listener from [http].
+func startHTTP(cfg *config.Config, b *broker.Broker, users *auth.Store, reg *prometheus.Registry, logger *slog.Logger) (*shalehttp.Server, error) {
+	h := cfg.HTTP
+	secret, err := jwtSecret(h.JWT, users)
+	if err != nil {
+		return nil, err
+	}
+	opts := shalehttp.Options{
+		Address:        h.Address,
+		MaxRequestSize: int(min(uint64(h.MaxRequestSize), 1<<31-1)),
+		CORS: shalehttp.CORS{Enabled: h.CORS.Enabled, AllowedMethods: h.CORS.AllowedMethods,
+			AllowedOrigins: h.CORS.AllowedOrigins, AllowedHeaders: h.CORS.AllowedHeaders,
+			ExposedHeaders: h.CORS.ExposedHeaders, AllowCredentials: h.CORS.AllowCredentials,
+			AllowPrivateNetwork: h.CORS.AllowPrivateNetwork},
+		JWT: shalehttp.JWT{Algorithm: h.JWT.Algorithm, Issuer: h.JWT.Issuer, Audience: h.JWT.Audience,
+			ValidIssuers: h.JWT.ValidIssuers, ValidAudiences: h.JWT.ValidAudiences,
+			Expiry: h.JWT.AccessTokenExpiry.Std(), ClockSkew: h.JWT.ClockSkew.Std(), NotBefore: h.JWT.NotBefore.Std(),
+			Secret: secret},
+		Logger: logger,
+	}
+	if h.Metrics.Enabled {
+		opts.Metrics = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+		opts.MetricsPath = h.Metrics.Endpoint
+	}
+	if h.TLS.Enabled {
+		// Iggy has no self-signed option for HTTP: the files must exist.
+		if opts.TLS, err = tlsConfig(h.TLS.CertFile, h.TLS.KeyFile, false, false); err != nil {
+			return nil, fmt.Errorf("http tls: %w", err)
+		}
+	}
+	srv, err := shalehttp.New(b, opts)
+	if err != nil {
+		return nil, err
+	}
+	return srv, srv.Listen()
+}
+
+// jwtSecret is the configured secret (either one, base64 when
+// use_base64_secret), or a random key generated once and kept in the
+// database, so tokens and their revocation outlive a restart.
+func jwtSecret(j config.JWT, users *auth.Store) ([]byte, error) {
+	s := j.EncodingSecret
+	if s == "" {
+		s = j.DecodingSecret
+	}
+	if s == "" {
+		return users.Secret("jwt", 32)
+	}
+	if j.UseBase64Secret {
+		return base64.StdEncoding.DecodeString(s)
+	}
+	return []byte(s), nil
+}
