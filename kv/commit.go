@@ -19,6 +19,12 @@ type Batch struct {
 // NewBatch returns an empty batch.
 func (db *DB) NewBatch() *Batch { return &Batch{b: db.pdb.NewBatch()} }
 
+// NewBatchWithSize returns an empty batch with room for about size bytes of
+// keys and values, so a large append is not copied as the batch grows.
+func (db *DB) NewBatchWithSize(size int) *Batch {
+	return &Batch{b: db.pdb.NewBatchWithSize(size)}
+}
+
 // Set writes key → value. Both may be reused after Set returns.
 func (b *Batch) Set(key, value []byte) error { return b.b.Set(key, value, nil) }
 
