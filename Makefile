@@ -6,6 +6,7 @@ TAGS    ?= invariants
 BIN     := bin/shale
 DATA    ?= ./data
 BENCHTIME ?= 1x
+BENCHCOUNT ?= 1
 FUZZTIME  ?= 10s
 
 .PHONY: all build run test vet lint bench fuzz generate clean
@@ -34,7 +35,7 @@ lint: vet
 
 # Benchmarks are measurements, never assertions. BENCHTIME=3s for steadier numbers.
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) ./kv/ ./log/ ./retention/
+	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -count $(BENCHCOUNT) ./kv/ ./log/ ./retention/ ./integration/
 
 # Runs every fuzz target for FUZZTIME each (go test -fuzz takes one target at a time).
 fuzz:
