@@ -111,15 +111,19 @@ var benchModes = []struct {
 	{"interval", kv.Options{Durability: kv.DurabilityInterval}},
 }
 
-// layouts compare one key per batch (chunks of up to 1 MiB, the default)
-// with the smallest chunks log accepts (4 KiB: about four 1 KB messages a
-// key), through the same code. shared/bench/pebblelimit measures a true key
-// per message on raw Pebble.
+// layouts compare chunk sizes through the same code: one key per batch
+// (1 MiB chunks hold a whole 1,000-message batch) down to the smallest
+// chunks log accepts (4 KiB: about four 1 KB messages a key). 16 KiB is the
+// default. shared/bench/pebblelimit measures a true key per message on raw
+// Pebble.
 var benchLayouts = []struct {
 	name  string
 	chunk int
 }{
 	{"key-per-batch", 1 << 20},
+	{"key-per-256KiB", 256 << 10},
+	{"key-per-64KiB", 64 << 10},
+	{"key-per-16KiB", 16 << 10},
 	{"key-per-4KiB", 4 << 10},
 }
 

@@ -38,7 +38,7 @@ type Options struct {
 	// ChunkSize is the target size of one stored value: an append is cut
 	// into values of about this many bytes, each keyed by the offset of its
 	// first message. A message larger than ChunkSize is a value of its own.
-	// Default 1 MiB (docs/storage.md has the measurements behind it).
+	// Default 16 KiB (docs/storage.md has the measurements behind it).
 	ChunkSize int
 
 	// Logger is the log's logger. Default slog.Default().
@@ -70,7 +70,7 @@ func (o *Options) EnsureDefaults() {
 		o.SegmentSize = 1 << 30
 	}
 	if o.ChunkSize == 0 {
-		o.ChunkSize = 1 << 20
+		o.ChunkSize = 16 << 10
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
