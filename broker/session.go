@@ -184,3 +184,12 @@ func (b *Broker) RequestSession(transport Transport, addr string) *Session {
 	s.closed.Store(true) // not in the table: group membership is refused
 	return s
 }
+
+// AssumeUser binds a request session to the user a verified token names,
+// without checking that the user still exists: as in Iggy, a token of a
+// deleted user still authenticates and its commands then fail with 41.
+func (b *Broker) AssumeUser(s *Session, userID uint32) {
+	if userID != NoUser {
+		s.user.Store(userID)
+	}
+}

@@ -21,6 +21,9 @@ type scenario struct {
 	s    *Server
 	dial func(t *testing.T, s *Server) *client.Client
 	root *client.Client
+	// binary is false over HTTP, which has no sessions: no GetMe, no
+	// client listing of HTTP callers, no joining consumer groups.
+	binary bool
 }
 
 func (sc *scenario) do(c *client.Client, req wire.Request) []byte {
@@ -70,6 +73,18 @@ func dialTLS(t *testing.T, s *Server) *client.Client {
 	return c
 }
 
+func dialHTTP(t *testing.T, s *Server) *client.Client {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := client.DialHTTP(ctx, "http://"+s.Ports.HTTP, client.Options{Timeout: 30 * time.Second})
+	if err != nil {
+		t.Fatalf("dial http %s: %v", s.Ports.HTTP, err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
 func TestScenario(t *testing.T) {
 	transports := []struct {
 		name string
@@ -79,11 +94,12 @@ func TestScenario(t *testing.T) {
 		{"tcp", nil, dialTCP},
 		{"tcp-tls", []string{"SHALE_TCP_TLS_ENABLED=true", "SHALE_TCP_TLS_CERT_FILE=", "SHALE_TCP_TLS_SELF_SIGNED=true"}, dialTLS},
 		{"quic", nil, dialQUIC},
+		{"http", nil, dialHTTP},
 	}
 	for _, tr := range transports {
 		t.Run(tr.name, func(t *testing.T) {
 			s := Start(t, "", tr.env...)
-			sc := &scenario{t: t, s: s, dial: tr.dial}
+			sc := &scenario{t: t, s: s, dial: tr.dial, binary: tr.name != "http"}
 			sc.root = sc.connect(RootUser, RootPassword)
 			t.Run("system", sc.system)
 			t.Run("streams and topics", sc.streamsAndTopics)
@@ -99,10 +115,29 @@ func (sc *scenario) system(t *testing.T) {
 	sc.t = t
 	c := sc.root
 	sc.do(c, &wire.Ping{})
+	if !sc.binary {
+		sc.fails(c, &wire.GetMe{}, wire.ErrFeatureUnavailable)
+		// A binary client shows up in the client list; HTTP callers never do.
+		tcp := dialTCP(t, sc.s)
+		sc.do(tcp, &wire.Ping{})
+		clients, err := wire.DecodeClients(sc.do(c, &wire.GetClients{}))
+		if err != nil || len(clients) != 1 || clients[0].Transport != wire.TransportTCP {
+			t.Fatalf("clients seen over http: %+v %v", clients, err)
+		}
+		var cd wire.ClientDetails
+		sc.decode(&cd, sc.do(c, &wire.GetClient{ClientID: clients[0].ClientID}))
+		if cd.UserID != wire.NoUserID {
+			t.Fatalf("anonymous client: %+v", cd)
+		}
+	}
 	var st wire.Stats
 	sc.decode(&st, sc.do(c, &wire.GetStats{}))
 	if st.ServerSemver != 8000 || st.ProcessID == 0 || st.Hostname == "" || st.AvailableMemory == 0 {
 		t.Fatalf("stats: %+v", st)
+	}
+	if !sc.binary {
+		sc.systemCommon(t)
+		return
 	}
 	var me wire.ClientDetails
 	sc.decode(&me, sc.do(c, &wire.GetMe{}))
@@ -125,6 +160,12 @@ func (sc *scenario) system(t *testing.T) {
 		t.Fatalf("clients: %+v %v", clients, err)
 	}
 	sc.fails(anon, &wire.GetStats{}, wire.ErrUnauthenticated)
+	sc.systemCommon(t)
+}
+
+// systemCommon are the system checks every transport passes.
+func (sc *scenario) systemCommon(t *testing.T) {
+	c := sc.root
 	var md wire.ClusterMetadata
 	sc.decode(&md, sc.do(c, &wire.GetClusterMetadata{}))
 	if len(md.Nodes) != 1 || md.Nodes[0].Role != wire.NodeLeader || md.Nodes[0].TCPPort == 0 {
@@ -280,6 +321,25 @@ func (sc *scenario) consumerGroups(t *testing.T) {
 	sc.decode(&g, sc.do(c, &wire.CreateConsumerGroup{Stream: sid, Topic: tid, Name: "workers"}))
 	sc.fails(c, &wire.CreateConsumerGroup{Stream: sid, Topic: tid, Name: "workers"}, wire.ErrConsumerGroupNameAlreadyExists)
 	ref := wire.GroupRef{Stream: sid, Topic: tid, Group: wire.NamedID("workers")}
+	if !sc.binary {
+		// HTTP can create, list, read and delete groups but not join them.
+		sc.fails(c, &wire.JoinConsumerGroup{GroupRef: ref}, wire.ErrFeatureUnavailable)
+		var gd wire.ConsumerGroupDetails
+		sc.decode(&gd, sc.do(c, &wire.GetConsumerGroup{GroupRef: ref}))
+		if gd.Name != "workers" || gd.PartitionsCount != 4 || len(gd.Members) != 0 {
+			t.Fatalf("group over http: %+v", gd)
+		}
+		groups, err := wire.DecodeConsumerGroups(sc.do(c, &wire.GetConsumerGroups{TopicRef: wire.TopicRef{Stream: sid, Topic: tid}}))
+		if err != nil || len(groups) != 1 {
+			t.Fatalf("groups over http: %+v %v", groups, err)
+		}
+		sc.do(c, &wire.DeleteConsumerGroup{GroupRef: ref})
+		if b := sc.do(c, &wire.GetConsumerGroup{GroupRef: ref}); len(b) != 0 {
+			t.Fatal("deleted group: want empty OK")
+		}
+		sc.do(c, &wire.PurgeStream{StreamRef: wire.StreamRef{Stream: sid}})
+		return
+	}
 	sc.fails(c, &wire.JoinConsumerGroup{GroupRef: wire.GroupRef{Stream: sid, Topic: tid, Group: wire.NumericID(9)}}, wire.ErrConsumerGroupIDNotFound)
 
 	a := sc.connect(RootUser, RootPassword)
@@ -370,7 +430,7 @@ func (sc *scenario) usersAndPermissions(t *testing.T) {
 	// The deleted user's connection stays open but loses its rights.
 	sc.fails(r, &wire.GetStreams{}, wire.ErrUnauthorized)
 	sc.do(r, &wire.LogoutUser{})
-	sc.fails(r, &wire.GetMe{}, wire.ErrUnauthenticated)
+	sc.fails(r, &wire.GetStreams{}, wire.ErrUnauthenticated)
 }
 
 func (sc *scenario) tokens(t *testing.T) {

@@ -166,9 +166,9 @@ func (s *Server) authenticate(c *fiber.Ctx) error {
 		return empty(c, fiber.StatusUnauthorized)
 	}
 	c.Locals(claimsKey, cl)
-	// A token of a deleted or inactive user still authenticates (Iggy);
-	// the broker then refuses its commands.
-	_ = s.b.LoginAs(sess, cl.userID)
+	// A token of a deleted user still authenticates (Iggy); the broker
+	// then refuses its commands with 41.
+	s.b.AssumeUser(sess, cl.userID)
 	return c.Next()
 }
 
