@@ -10,39 +10,15 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/shalemq/shale/wire"
 )
 
-// Stats are the GetStats figures (BINARY.md §4.1). Process figures come
-// from /proc on Linux and are zero where the platform has none.
-type Stats struct {
-	ProcessID           uint32
-	CPUUsage            float32 // percent, this process
-	TotalCPUUsage       float32 // percent, whole machine
-	MemoryUsage         uint64
-	TotalMemory         uint64
-	AvailableMemory     uint64
-	RunTime             uint64 // µs
-	StartTime           uint64 // µs since epoch
-	ReadBytes           uint64
-	WrittenBytes        uint64
-	MessagesSizeBytes   uint64
-	StreamsCount        uint32
-	TopicsCount         uint32
-	PartitionsCount     uint32
-	SegmentsCount       uint32
-	MessagesCount       uint64
-	ClientsCount        uint32
-	ConsumerGroupsCount uint32
-	Hostname            string
-	OSName              string
-	OSVersion           string
-	KernelVersion       string
-	ServerVersion       string
-	ServerSemver        uint32
-	ThreadsCount        uint32
-	FreeDiskSpace       uint64
-	TotalDiskSpace      uint64
-}
+// Stats are the GetStats figures (BINARY.md §4.1): the codec's type, so the
+// listeners encode what the broker gathers without copying it field by
+// field. Process figures come from /proc on Linux and are zero where the
+// platform has none; the per-partition cache list stays empty.
+type Stats = wire.Stats
 
 // Stats gathers the server figures (server read permission).
 func (b *Broker) Stats(s *Session) (Stats, error) {

@@ -37,20 +37,6 @@ func partitioning(p wire.Partitioning) broker.Partitioning {
 	return broker.Partitioning{Kind: broker.PartitionBalanced}
 }
 
-func statsPayload(s *broker.Stats) *wire.Stats {
-	return &wire.Stats{
-		ProcessID: s.ProcessID, CPUUsage: s.CPUUsage, TotalCPUUsage: s.TotalCPUUsage,
-		MemoryUsage: s.MemoryUsage, TotalMemory: s.TotalMemory, AvailableMemory: s.AvailableMemory,
-		RunTime: s.RunTime, StartTime: s.StartTime, ReadBytes: s.ReadBytes, WrittenBytes: s.WrittenBytes,
-		MessagesSizeBytes: s.MessagesSizeBytes, StreamsCount: s.StreamsCount, TopicsCount: s.TopicsCount,
-		PartitionsCount: s.PartitionsCount, SegmentsCount: s.SegmentsCount, MessagesCount: s.MessagesCount,
-		ClientsCount: s.ClientsCount, ConsumerGroupsCount: s.ConsumerGroupsCount, Hostname: s.Hostname,
-		OSName: s.OSName, OSVersion: s.OSVersion, KernelVersion: s.KernelVersion,
-		ServerVersion: s.ServerVersion, ServerSemver: s.ServerSemver, ThreadsCount: s.ThreadsCount,
-		FreeDiskSpace: s.FreeDiskSpace, TotalDiskSpace: s.TotalDiskSpace,
-	}
-}
-
 func clientDetails(c broker.ClientInfo) *wire.ClientDetails {
 	d := &wire.ClientDetails{ClientInfo: wire.ClientInfo{ClientID: c.ID, UserID: c.UserID,
 		Transport: uint8(c.Transport), Address: c.Addr}}

@@ -67,7 +67,7 @@ func (s *Server) run(sess *broker.Session, req wire.Request, out []byte) ([]byte
 		if err != nil {
 			return out, err
 		}
-		return statsPayload(&st).AppendTo(out), nil
+		return st.AppendTo(out), nil
 	case *wire.GetSnapshot:
 		zip, err := b.Snapshot(sess, r.Compression, r.Types)
 		return append(out, zip...), err
