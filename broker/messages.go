@@ -55,15 +55,8 @@ type Poll struct {
 // topic. It returns once the batch is acknowledged under the log's
 // durability mode.
 func (b *Broker) Send(s *Session, stream, topic Ident, part Partitioning, msgs []byte, count int) error {
-	p, err := b.permissions(s)
+	sid, tid, err := b.topicWith(s, stream, topic, auth.SendMessages, "send messages")
 	if err != nil {
-		return err
-	}
-	sid, tid, err := b.log.ResolveTopic(stream, topic)
-	if err != nil {
-		return err
-	}
-	if err := allow(auth.SendMessages(p, sid, tid), "send messages"); err != nil {
 		return err
 	}
 	var target *log.Partition
@@ -146,15 +139,8 @@ func (b *Broker) PollMessages(s *Session, req Poll, dst []byte) (PollResult, []b
 // FlushUnsavedBuffer validates like Iggy and answers OK: shale acknowledges
 // only durable writes in sync mode, and in interval mode it syncs now.
 func (b *Broker) FlushUnsavedBuffer(s *Session, stream, topic Ident, partition uint32, fsync bool) error {
-	p, err := b.permissions(s)
+	sid, tid, err := b.topicWith(s, stream, topic, auth.SendMessages, "flush")
 	if err != nil {
-		return err
-	}
-	sid, tid, err := b.log.ResolveTopic(stream, topic)
-	if err != nil {
-		return err
-	}
-	if err := allow(auth.SendMessages(p, sid, tid), "flush"); err != nil {
 		return err
 	}
 	if _, err := b.log.Partition(sid, tid, partition); err != nil {

@@ -165,19 +165,17 @@ func (b *Broker) DeleteSegments(s *Session, stream, topic Ident, partition, coun
 
 // manageTopic checks 40, 1009, 2010, then topic manage (41).
 func (b *Broker) manageTopic(s *Session, stream, topic Ident) (uint32, uint32, error) {
-	p, err := b.permissions(s)
-	if err != nil {
-		return 0, 0, err
-	}
-	sid, tid, err := b.log.ResolveTopic(stream, topic)
-	if err != nil {
-		return 0, 0, err
-	}
-	return sid, tid, allow(auth.ManageTopic(p, sid, tid), "manage topic")
+	return b.topicWith(s, stream, topic, auth.ManageTopic, "manage topic")
 }
 
 // readTopic checks 40, 1009, 2010, then topic read (41).
 func (b *Broker) readTopic(s *Session, stream, topic Ident) (uint32, uint32, error) {
+	return b.topicWith(s, stream, topic, auth.ReadTopic, "read topic")
+}
+
+// topicWith checks login (40), resolves the stream and topic (1009, 2010)
+// and then the permission (41): Iggy's order for every topic command.
+func (b *Broker) topicWith(s *Session, stream, topic Ident, may func(*wire.Permissions, uint32, uint32) bool, what string) (uint32, uint32, error) {
 	p, err := b.permissions(s)
 	if err != nil {
 		return 0, 0, err
@@ -186,5 +184,5 @@ func (b *Broker) readTopic(s *Session, stream, topic Ident) (uint32, uint32, err
 	if err != nil {
 		return 0, 0, err
 	}
-	return sid, tid, allow(auth.ReadTopic(p, sid, tid), "read topic")
+	return sid, tid, allow(may(p, sid, tid), what)
 }
