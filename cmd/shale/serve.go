@@ -180,6 +180,9 @@ func start(cfg *config.Config, environ []string, logger *slog.Logger, stdout io.
 		Logger:            logger,
 		Registerer:        reg,
 		MaxControlPayload: uint32(min(uint64(cfg.System.Limits.MaxFrameSize), 1<<32-1)),
+		// A send frame holds at least one message of the largest size plus
+		// metadata and its index entry; 2 MiB of room covers them.
+		MaxSendPayload: uint32(min(uint64(cfg.System.Limits.MaxMessageSize)+2<<20, 1<<32-1)),
 	})
 	ports := map[string]string{}
 	node := broker.Node{ClusterName: "single-node", Name: "iggy-node"}
