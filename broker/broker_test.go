@@ -2,7 +2,9 @@ package broker_test
 
 import (
 	"errors"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/shalemq/shale/broker"
 	"github.com/shalemq/shale/broker/brokertest"
@@ -200,4 +202,31 @@ func TestOffsetsAndPoll(t *testing.T) {
 	_, _, err = b.PollMessages(e.Root, broker.Poll{Consumer: consumer, Stream: broker.ByID(0), Topic: broker.ByID(0),
 		Partition: &p9, Strategy: broker.StrategyFirst, Count: 1}, nil)
 	wantCode(t, err, wire.ErrPartitionNotFound)
+}
+
+func TestEvictStale(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	e := brokertest.NewWithOptions(t, broker.Options{Clock: clock})
+	quiet := e.Session(t)
+	pinger := e.Session(t)
+	advance(4 * time.Second)
+	wantCode(t, e.Broker.Ping(pinger), nil)
+	wantCode(t, e.Broker.Ping(e.Root), nil)
+	advance(3 * time.Second)
+	// 6 s is 1.2 × a 5 s heartbeat interval: quiet (7 s since its last
+	// sign of life) goes; pinger and root (3 s) stay.
+	if n := e.Broker.EvictStale(6 * time.Second); n != 1 {
+		t.Fatalf("evicted %d sessions, want 1", n)
+	}
+	if !quiet.Stale() || pinger.Stale() || e.Root.Stale() {
+		t.Fatalf("stale flags: quiet %v pinger %v root %v", quiet.Stale(), pinger.Stale(), e.Root.Stale())
+	}
+	_, ok, err := e.Broker.Client(e.Root, quiet.ID())
+	wantCode(t, err, nil)
+	if ok {
+		t.Fatal("evicted session still listed")
+	}
 }

@@ -51,6 +51,7 @@ type Session struct {
 	user      atomic.Uint32 // NoUser until login
 	heartbeat atomic.Int64  // unix µs of the last ping
 	closed    atomic.Bool
+	stale     atomic.Bool // dropped by EvictStale
 
 	mu struct {
 		sync.Mutex
@@ -192,4 +193,28 @@ func (b *Broker) AssumeUser(s *Session, userID uint32) {
 	if userID != NoUser {
 		s.user.Store(userID)
 	}
+}
+
+// Stale reports whether the session was dropped for missing heartbeats;
+// its connection is then answered 30 and closed (BINARY.md §1.6).
+func (s *Session) Stale() bool { return s.stale.Load() }
+
+// EvictStale drops every session whose last ping is older than maxIdle
+// (Iggy: 1.2 × heartbeat.interval when heartbeat.enabled): it leaves its
+// groups and the client table, and its next command gets 30. It returns
+// how many were dropped.
+func (b *Broker) EvictStale(maxIdle time.Duration) int {
+	cutoff := b.now().Add(-maxIdle).UnixMicro()
+	n := 0
+	for _, s := range b.sessions.list() {
+		if s.heartbeat.Load() < cutoff {
+			s.stale.Store(true)
+			b.CloseSession(s)
+			n++
+		}
+	}
+	if n > 0 {
+		b.opts.Logger.Info("dropped stale clients", "count", n, "max_idle", maxIdle)
+	}
+	return n
 }

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shalemq/shale/wire"
 )
@@ -86,5 +87,26 @@ func TestHTTPMetricsAndLimits(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusRequestEntityTooLarge {
 		t.Fatalf("oversized body: %d, want 413", resp.StatusCode)
+	}
+}
+
+// TestHeartbeatEviction turns heartbeats on: a client that stops pinging is
+// dropped and its next command is answered 30 and the connection closed.
+func TestHeartbeatEviction(t *testing.T) {
+	s := Start(t, "", "SHALE_HEARTBEAT_ENABLED=true", "SHALE_HEARTBEAT_INTERVAL=100ms")
+	c := dialTCP(t, s)
+	if err := c.Ping(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// Wait for the server to report the eviction rather than for a time.
+	deadline := time.Now().Add(20 * time.Second)
+	for len(s.Lines("dropped stale clients")) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no eviction:\n%s", s.Output())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := c.Ping(context.Background()); !errors.Is(err, wire.ErrStaleClient) {
+		t.Fatalf("command after eviction: %v, want stale_client", err)
 	}
 }

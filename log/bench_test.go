@@ -66,21 +66,21 @@ func openBench(b *testing.B, opts kv.Options, chunk, partitions int) (*kv.DB, *l
 	return db, l
 }
 
-// appendAll writes benchBatches batches spread over the partitions, one
-// producer goroutine per partition.
-func appendAll(b *testing.B, l *log.Log, partitions int, msgs []byte) {
+// appendAll writes benchBatches batches spread over the producers, each
+// producer goroutine writing to partition (its number mod partitions).
+func appendAll(b *testing.B, l *log.Log, partitions, producers int, msgs []byte) {
 	var wg sync.WaitGroup
-	errs := make(chan error, partitions)
-	for pid := range partitions {
+	errs := make(chan error, producers)
+	for n := range producers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			p, err := l.Partition(0, 0, uint32(pid))
+			p, err := l.Partition(0, 0, uint32(n%partitions))
 			if err != nil {
 				errs <- err
 				return
 			}
-			for i := pid; i < benchBatches; i += partitions {
+			for i := n; i < benchBatches; i += producers {
 				if _, err := p.Append(msgs, benchBatch); err != nil {
 					errs <- err
 					return
@@ -138,15 +138,20 @@ func BenchmarkAppend(b *testing.B) {
 	msgs := benchMessages()
 	for _, layout := range benchLayouts {
 		for _, mode := range benchModes {
-			for _, partitions := range []int{1, 4} {
-				name := fmt.Sprintf("%s/%s/partitions=%d", layout.name, mode.name, partitions)
+			// One producer per partition, and four producers sharing one
+			// partition (where group commit lets them share fsyncs).
+			for _, shape := range []struct{ partitions, producers int }{{1, 1}, {4, 4}, {1, 4}} {
+				name := fmt.Sprintf("%s/%s/partitions=%d", layout.name, mode.name, shape.partitions)
+				if shape.producers != shape.partitions {
+					name += fmt.Sprintf("/producers=%d", shape.producers)
+				}
 				b.Run(name, func(b *testing.B) {
-					db, l := openBench(b, mode.opts, layout.chunk, partitions)
+					db, l := openBench(b, mode.opts, layout.chunk, shape.partitions)
 					defer db.Close()
 					b.SetBytes(benchBatches * benchBatch * benchMsgSize)
 					b.ResetTimer()
 					for range b.N {
-						appendAll(b, l, partitions, msgs)
+						appendAll(b, l, shape.partitions, shape.producers, msgs)
 					}
 					b.StopTimer()
 					reportThroughput(b, b.N*benchBatches*benchBatch)
@@ -167,7 +172,7 @@ func BenchmarkPollFromCache(b *testing.B) {
 			// appendAll returns (interval mode acknowledges before that).
 			db, l := openBench(b, kv.Options{CacheSize: 512 << 20}, layout.chunk, 1)
 			defer db.Close()
-			appendAll(b, l, 1, msgs)
+			appendAll(b, l, 1, 1, msgs)
 			p, err := l.Partition(0, 0, 0)
 			if err != nil {
 				b.Fatal(err)

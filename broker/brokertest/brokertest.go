@@ -27,6 +27,12 @@ type Env struct {
 // New builds an Env; everything is closed when the test ends.
 func New(t testing.TB) *Env {
 	t.Helper()
+	return NewWithOptions(t, broker.Options{})
+}
+
+// NewWithOptions builds an Env with broker options (a fake clock, say).
+func NewWithOptions(t testing.TB, opts broker.Options) *Env {
+	t.Helper()
 	db := kvtest.Open(t, kv.Options{})
 	l, err := log.Open(db, log.Options{})
 	if err != nil {
@@ -39,7 +45,7 @@ func New(t testing.TB) *Env {
 	if _, _, err := users.EnsureRoot(RootUser, RootPassword); err != nil {
 		t.Fatal(err)
 	}
-	b := broker.New(l, users, broker.Options{})
+	b := broker.New(l, users, opts)
 	e := &Env{Broker: b, Log: l, Users: users}
 	e.Root = e.Session(t)
 	if _, err := b.Login(e.Root, RootUser, RootPassword); err != nil {

@@ -253,6 +253,24 @@ func start(cfg *config.Config, environ []string, logger *slog.Logger, stdout io.
 		}()
 	}
 
+	if hb := cfg.Heartbeat; hb.Enabled {
+		// Iggy drops a client whose last ping is older than 1.2 × interval.
+		s.bg.Add(1)
+		go func() {
+			defer s.bg.Done()
+			t := time.NewTicker(hb.Interval.Std())
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+					s.broker.EvictStale(hb.Interval.Std() * 6 / 5)
+				}
+			}
+		}()
+	}
+
 	if err := writeFileAtomic(filepath.Join(runtimeDir, "current_config.toml"), redacted); err != nil {
 		return nil, err
 	}

@@ -151,6 +151,10 @@ func (s *Server) serveFrame(r io.Reader, w io.Writer, hdr [8]byte, sess *broker.
 		return true, s.writeError(w, code, wire.ErrInvalidCommand)
 	}
 	size := length - 4
+	if sess.Stale() {
+		// Dropped for missing heartbeats: Iggy answers 30 and closes.
+		return false, s.writeError(w, code, wire.ErrStaleClient)
+	}
 	limit := s.opts.MaxControlPayload
 	if code == wire.CmdSendMessages {
 		limit = s.opts.MaxSendPayload
