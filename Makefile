@@ -9,7 +9,7 @@ BENCHTIME ?= 1x
 BENCHCOUNT ?= 1
 FUZZTIME  ?= 10s
 
-.PHONY: all build run test vet lint bench fuzz generate clean
+.PHONY: all build run test vet lint bench fuzz generate clean sdk-suites
 
 all: build
 
@@ -44,6 +44,11 @@ fuzz:
 	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	  done; \
 	done
+
+# The real Iggy SDKs' own suites against bin/shale; needs a checkout of
+# apache/iggy at server-0.8.0: make sdk-suites IGGY_SRC=../iggy
+sdk-suites:
+	IGGY_SRC=$(IGGY_SRC) integration/sdk-suites.sh
 
 generate:
 	$(GO) generate ./...

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Runs the real Iggy SDKs' own end-to-end suites against bin/shale.
+#
+#   make sdk-suites IGGY_SRC=/path/to/iggy     (a checkout of apache/iggy at server-0.8.0)
+#
+# Nothing of Iggy's is kept in this repository: the suites are run from the
+# checkout given, with their dependencies from the Go module proxy and npm.
+# Not part of `make test`, because CI has no Iggy checkout.
+#
+# What runs, each against a fresh server with root iggy/iggy:
+#   go    bdd/go/tests/tcp_test         the Go SDK's ginkgo suite (TCP)
+#   go    bdd/go/tests (basic messaging) the cucumber scenario, through godog
+#   node  foreign/node src/e2e/*.e2e.ts  the Node SDK's e2e suite (TCP), less
+#                                        the cluster test, which expects Iggy's
+#                                        mocked two-node metadata
+#   node  src/e2e/tls.system.e2e.ts      over TLS, with a CA made here (the
+#                                        certificates in core/certs have expired)
+set -euo pipefail
+
+IGGY_SRC=${IGGY_SRC:?set IGGY_SRC to a checkout of apache/iggy}
+IGGY_SRC=$(cd "$IGGY_SRC" && pwd)
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BIN=$ROOT/bin/shale
+WORK=$(mktemp -d)
+PID=
+trap 'stop; rm -rf "$WORK"' EXIT
+
+stop() {
+	if [ -n "$PID" ]; then kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; PID=; fi
+}
+
+# start [env...]: a fresh server on Iggy's default TCP port (where the
+# suites look), QUIC and HTTP on free ports.
+start() {
+	stop
+	rm -rf "$WORK/data"
+	env IGGY_ROOT_USERNAME=iggy IGGY_ROOT_PASSWORD=iggy \
+		SHALE_QUIC_ADDRESS=127.0.0.1:0 SHALE_HTTP_ADDRESS=127.0.0.1:0 "$@" \
+		"$BIN" serve --data "$WORK/data" >"$WORK/server.log" 2>&1 &
+	PID=$!
+	for _ in $(seq 100); do
+		[ -s "$WORK/data/runtime/ports.json" ] && return 0
+		sleep 0.1
+	done
+	echo "shale did not start:"; cat "$WORK/server.log"; exit 1
+}
+
+failed=0
+run() {
+	local name=$1; shift
+	echo "== $name"
+	if "$@"; then echo "-- $name: ok"; else echo "-- $name: FAILED"; failed=1; fi
+}
+
+(cd "$ROOT" && make -s build)
+
+start
+run "go sdk: tcp_test (ginkgo)" bash -c "cd '$IGGY_SRC/bdd/go' && go test -count=1 ./tests/tcp_test/"
+
+# godog's suite also runs the leader-redirection feature, which needs a
+# cluster; run the basic-messaging feature alone from a copy of the suite.
+start
+mkdir -p "$WORK/godog"
+cp -r "$IGGY_SRC/bdd/go/." "$WORK/godog/"
+sed -i "s#=> ../../foreign/go#=> $IGGY_SRC/foreign/go#" "$WORK/godog/go.mod"
+mkdir -p "$WORK/scenarios" && cp "$IGGY_SRC/bdd/scenarios/basic_messaging.feature" "$WORK/scenarios/"
+cat >"$WORK/godog/tests/suite_test.go" <<'EOF'
+package tests
+
+import (
+	"testing"
+
+	"github.com/cucumber/godog"
+)
+
+func TestFeatures(t *testing.T) {
+	s := godog.TestSuite{
+		ScenarioInitializer: initBasicMessagingScenario,
+		Options:             &godog.Options{Format: "progress", Paths: []string{"../../scenarios/basic_messaging.feature"}, TestingT: t},
+	}
+	if s.Run() != 0 {
+		t.Fatal("failing feature tests")
+	}
+}
+EOF
+run "go sdk: basic messaging (godog)" bash -c "cd '$WORK/godog' && go test -count=1 ./tests/"
+
+NODE=$IGGY_SRC/foreign/node
+if [ ! -d "$NODE/node_modules" ]; then (cd "$NODE" && npm ci --ignore-scripts --no-audit --no-fund); fi
+start
+run "node sdk: e2e (tcp)" bash -c "cd '$NODE' && node --import @swc-node/register/esm-register --test --test-force-exit \$(ls src/e2e/*.e2e.ts | grep -v -e cluster -e tls)"
+
+mkdir -p "$WORK/ca" && (
+	cd "$WORK/ca"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=sdk-suites-ca 2>/dev/null
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout srv.key -out srv.csr -subj /CN=localhost 2>/dev/null
+	printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >ext
+	openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.pem -days 2 -extfile ext 2>/dev/null
+)
+start IGGY_TCP_TLS_ENABLED=true IGGY_TCP_TLS_CERT_FILE="$WORK/ca/srv.pem" IGGY_TCP_TLS_KEY_FILE="$WORK/ca/srv.key"
+run "node sdk: e2e (tls)" bash -c "cd '$NODE' && E2E_ROOT_CA_CERT='$WORK/ca/ca.pem' IGGY_TCP_TLS_ENABLED=true node --import @swc-node/register/esm-register --test --test-force-exit src/e2e/tls.system.e2e.ts"
+
+stop
+exit $failed
