@@ -64,6 +64,9 @@ type Storage struct {
 	CacheSize    ByteSize `koanf:"cache_size"`
 	MemtableSize ByteSize `koanf:"memtable_size"`
 	MinFreeDisk  ByteSize `koanf:"min_free_disk"`
+	// ValueSeparationMinSize: values this large or larger are kept in
+	// Pebble's blob files; 0 keeps them all in the tables.
+	ValueSeparationMinSize ByteSize `koanf:"value_separation_min_size"`
 }
 
 // Limits is [system.limits]: bounds checked before allocating.

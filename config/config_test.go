@@ -62,6 +62,7 @@ func TestDefaults(t *testing.T) {
 		{"system.durability.mode", cfg.System.Durability.Mode, DurabilitySync},
 		{"system.durability.interval", cfg.System.Durability.Interval.Std(), 200 * time.Millisecond},
 		{"system.storage.cache_size", cfg.System.Storage.CacheSize, ByteSize(256 << 20)},
+		{"system.storage.value_separation_min_size", cfg.System.Storage.ValueSeparationMinSize, ByteSize(1 << 10)},
 		{"system.limits.max_frame_size", cfg.System.Limits.MaxFrameSize, ByteSize(10 << 20)},
 		{"system.limits.max_message_size", cfg.System.Limits.MaxMessageSize, ByteSize(64_000_000)},
 		{"system.limits.max_partitions_per_topic", cfg.System.Limits.MaxPartitionsPerTopic, 1000},

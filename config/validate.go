@@ -41,6 +41,7 @@ func (c *Config) Validate() error {
 			"system.storage.memtable_size", "must be at least 1 MiB and below 4 GiB, got %s", s.Storage.MemtableSize)
 	}
 	v.limited("system.storage.min_free_disk", s.Storage.MinFreeDisk)
+	v.sizeBetween("system.storage.value_separation_min_size", s.Storage.ValueSeparationMinSize, 0, 1<<30)
 
 	// Both sizes travel in u32 fields on the wire.
 	v.sizeBetween("system.limits.max_message_size", s.Limits.MaxMessageSize, 1, math.MaxUint32)

@@ -80,6 +80,22 @@ func Open(dir string, opts Options) (*DB, error) {
 		Logger:             pebbleLogger{db},
 		EventListener:      db.eventListener(),
 	}
+	if opts.SeparateValues > 0 {
+		// Message chunks are written once, in key order, and deleted from
+		// the front: a blob file is freed whole once retention has deleted
+		// every chunk in it, so little garbage builds up. Rewrites of
+		// partly dead blob files wait until a fifth of one is garbage.
+		min := opts.SeparateValues
+		po.Experimental.ValueSeparationPolicy = func() pebble.ValueSeparationPolicy {
+			return pebble.ValueSeparationPolicy{
+				Enabled:               true,
+				MinimumSize:           min,
+				MaxBlobReferenceDepth: 10,
+				RewriteMinimumAge:     5 * time.Minute,
+				TargetGarbageRatio:    0.2,
+			}
+		}
+	}
 	if !opts.Compress {
 		po.ApplyCompressionSettings(func() pebble.DBCompressionSettings { return pebble.DBCompressionNone })
 	}

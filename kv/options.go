@@ -77,6 +77,12 @@ type Options struct {
 	// without it.
 	Compress bool
 
+	// SeparateValues moves values of at least this many bytes out of the
+	// LSM into Pebble's blob files at flush, so compactions rewrite keys and
+	// blob references instead of message bytes (docs/storage.md, "Value
+	// separation"). Default 1 KiB; negative keeps every value in its sstable.
+	SeparateValues int
+
 	// MinFreeDisk refuses commits with ErrDiskFull while the filesystem
 	// holding the database has fewer free bytes than this, so a full disk is
 	// a clear error for the producer rather than a fatal WAL write inside
@@ -110,6 +116,9 @@ func (o *Options) EnsureDefaults() {
 	}
 	if o.MemTableSize == 0 {
 		o.MemTableSize = 64 << 20
+	}
+	if o.SeparateValues == 0 {
+		o.SeparateValues = 1 << 10
 	}
 	if o.FS == nil {
 		o.FS = vfs.Default

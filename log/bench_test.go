@@ -109,6 +109,9 @@ var benchModes = []struct {
 	{"sync", kv.Options{Durability: kv.DurabilitySync, Pipeline: kv.PipelineNoSyncWait}},
 	{"sync-apply", kv.Options{Durability: kv.DurabilitySync, Pipeline: kv.PipelineApply}},
 	{"interval", kv.Options{Durability: kv.DurabilityInterval}},
+	// sync with every value inside the tables (value separation off), the
+	// layout before blob files: compactions rewrite message bytes.
+	{"sync-inline", kv.Options{Durability: kv.DurabilitySync, SeparateValues: -1}},
 }
 
 // layouts compare chunk sizes through the same code: one key per batch
@@ -162,48 +165,70 @@ func BenchmarkAppend(b *testing.B) {
 }
 
 // BenchmarkPollFromCache reads back 64 MB just written (block cache warm),
-// 1,000 messages per poll, as a consumer catching up does.
+// 1,000 messages per poll, as a consumer catching up does: straight from
+// the memtable, and after a flush from sstables, with message bytes inside
+// them or separated into blob files.
 func BenchmarkPollFromCache(b *testing.B) {
 	serverGC(b)
 	msgs := benchMessages()
+	sources := []struct {
+		name     string
+		flush    bool
+		separate int
+	}{
+		{"memtable", false, -1},
+		{"sstables", true, -1},
+		{"blobs", true, 1 << 10},
+	}
 	for _, layout := range benchLayouts {
-		b.Run(layout.name, func(b *testing.B) {
-			// Sync mode: every append is durable, hence pollable, when
-			// appendAll returns (interval mode acknowledges before that).
-			db, l := openBench(b, kv.Options{CacheSize: 512 << 20}, layout.chunk, 1)
-			defer db.Close()
-			appendAll(b, l, 1, 1, msgs)
-			p, err := l.Partition(0, 0, 0)
+		for _, src := range sources {
+			b.Run(layout.name+"/"+src.name, func(b *testing.B) {
+				// Sync mode: every append is durable, hence pollable, when
+				// appendAll returns (interval mode acknowledges before that).
+				db, l := openBench(b, kv.Options{CacheSize: 512 << 20, SeparateValues: src.separate}, layout.chunk, 1)
+				defer db.Close()
+				appendAll(b, l, 1, 1, msgs)
+				if src.flush {
+					if err := db.Flush(); err != nil {
+						b.Fatal(err)
+					}
+				}
+				pollBench(b, l)
+			})
+		}
+	}
+}
+
+func pollBench(b *testing.B, l *log.Log) {
+	p, err := l.Partition(0, 0, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	buf := make([]byte, 0, benchBatch*benchMsgBytes+4096)
+	pollAll := func() int {
+		n := 0
+		for from := uint64(0); from < benchBatches*benchBatch; {
+			res, out, err := p.Poll(buf[:0], log.PollRequest{Strategy: log.StrategyOffset, Value: from, Count: benchBatch})
 			if err != nil {
 				b.Fatal(err)
 			}
-			buf := make([]byte, 0, benchBatch*benchMsgBytes+4096)
-			pollAll := func() int {
-				n := 0
-				for from := uint64(0); from < benchBatches*benchBatch; {
-					res, out, err := p.Poll(buf[:0], log.PollRequest{Strategy: log.StrategyOffset, Value: from, Count: benchBatch})
-					if err != nil {
-						b.Fatal(err)
-					}
-					if res.Count == 0 {
-						b.Fatalf("nothing at offset %d", from)
-					}
-					buf = out
-					n += int(res.Count)
-					from = res.LastOffset + 1
-				}
-				return n
+			if res.Count == 0 {
+				b.Fatalf("nothing at offset %d", from)
 			}
-			pollAll() // warm the block cache
-			b.SetBytes(benchBatches * benchBatch * benchMsgSize)
-			b.ReportAllocs()
-			b.ResetTimer()
-			total := 0
-			for range b.N {
-				total += pollAll()
-			}
-			b.StopTimer()
-			reportThroughput(b, total)
-		})
+			buf = out
+			n += int(res.Count)
+			from = res.LastOffset + 1
+		}
+		return n
 	}
+	pollAll() // warm the block cache
+	b.SetBytes(benchBatches * benchBatch * benchMsgSize)
+	b.ReportAllocs()
+	b.ResetTimer()
+	total := 0
+	for range b.N {
+		total += pollAll()
+	}
+	b.StopTimer()
+	reportThroughput(b, total)
 }

@@ -364,6 +364,11 @@ func kvOptions(cfg *config.Config, logger *slog.Logger, reg prometheus.Registere
 		MinFreeDisk:  uint64(cfg.System.Storage.MinFreeDisk),
 		Logger:       logger,
 		Registerer:   reg,
+		// kv reads 0 as its default and a negative size as off.
+		SeparateValues: -1,
+	}
+	if n := cfg.System.Storage.ValueSeparationMinSize; n > 0 {
+		o.SeparateValues = int(n)
 	}
 	if cfg.System.Durability.Mode == config.DurabilityInterval {
 		o.Durability = kv.DurabilityInterval
