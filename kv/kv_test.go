@@ -359,6 +359,11 @@ func TestCheckpointAndCompaction(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// The values were separated into blob files at the flush (1 MiB is
+	// over the default threshold); the checkpoint must carry them.
+	if blobs, _ := filepath.Glob(filepath.Join(dir, "ckpt", "*.blob")); len(blobs) == 0 {
+		t.Fatal("checkpoint has no blob files: values were not separated")
+	}
 	ck, err := kv.Open(filepath.Join(dir, "ckpt"), kv.Options{})
 	if err != nil {
 		t.Fatal(err)
