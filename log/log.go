@@ -369,7 +369,7 @@ func (l *Log) KeyedPartition(s, t uint32, key []byte) (*Partition, error) {
 	if n == 0 {
 		return nil, fmt.Errorf("topic %d in stream %d has no partitions: %w", t, s, wire.ErrTopicIDNotFound)
 	}
-	return tp.partitions[partitionForKey(key, uint32(n))], nil
+	return tp.partitions[wire.PartitionForKey(key, uint32(n))], nil
 }
 
 // Partitions returns every partition of every topic, for background work
