@@ -86,12 +86,24 @@ func (c *Client) Send(ctx context.Context, stream, topic wire.Identifier, p wire
 
 // Poll polls messages.
 func (c *Client) Poll(ctx context.Context, req wire.PollMessages) (wire.PolledMessages, error) {
+	p, _, err := c.PollInto(ctx, req, nil)
+	return p, err
+}
+
+// PollInto polls messages into buf's storage when it is large enough, and
+// returns the buffer now holding the response: pass it to the next call, so
+// a consumer loop stops allocating once the buffer has grown to its polls.
+// The result's messages alias that buffer until it is reused.
+func (c *Client) PollInto(ctx context.Context, req wire.PollMessages, buf []byte) (wire.PolledMessages, []byte, error) {
 	var p wire.PolledMessages
-	b, err := c.Do(ctx, &req)
+	b, err := c.DoInto(ctx, &req, buf)
 	if err != nil {
-		return p, err
+		return p, buf, err
 	}
-	return p, p.Decode(b)
+	if b != nil { // nil: an empty payload, buf is untouched
+		buf = b[:0]
+	}
+	return p, buf, p.Decode(b)
 }
 
 // StoreOffset stores a consumer offset.

@@ -29,9 +29,10 @@ type Options struct {
 }
 
 // transport carries one request frame and returns the status and payload of
-// its response. Implementations serialise as their protocol requires.
+// its response, read into dst when it has the capacity. Implementations
+// serialise as their protocol requires.
 type transport interface {
-	roundTrip(ctx context.Context, frame []byte) (status uint32, payload []byte, err error)
+	roundTrip(ctx context.Context, frame, dst []byte) (status uint32, payload []byte, err error)
 	close() error
 }
 
@@ -84,9 +85,16 @@ var ErrDisconnected = errors.New("client: server disconnected")
 // Do sends a request and returns the response payload, which the caller
 // owns. A non-zero status comes back as the matching *wire.Error.
 func (c *Client) Do(ctx context.Context, req wire.Request) ([]byte, error) {
+	return c.DoInto(ctx, req, nil)
+}
+
+// DoInto is Do reading the response payload into dst's storage when it is
+// large enough, so a caller polling in a loop reuses one buffer instead of
+// allocating (and zeroing) a fresh one per response.
+func (c *Client) DoInto(ctx context.Context, req wire.Request, dst []byte) ([]byte, error) {
 	bp := c.pool.Get().(*[]byte)
 	frame := wire.AppendRequest((*bp)[:0], req)
-	status, payload, err := c.t.roundTrip(ctx, frame)
+	status, payload, err := c.t.roundTrip(ctx, frame, dst)
 	*bp = frame[:0]
 	c.pool.Put(bp)
 	if err != nil {
@@ -101,7 +109,7 @@ func (c *Client) Do(ctx context.Context, req wire.Request) ([]byte, error) {
 // Raw sends arbitrary bytes as one request frame and returns the response
 // status and payload: for tests of malformed input.
 func (c *Client) Raw(ctx context.Context, frame []byte) (uint32, []byte, error) {
-	return c.t.roundTrip(ctx, frame)
+	return c.t.roundTrip(ctx, frame, nil)
 }
 
 type tcpTransport struct {
@@ -111,7 +119,7 @@ type tcpTransport struct {
 	opts Options
 }
 
-func (t *tcpTransport) roundTrip(ctx context.Context, frame []byte) (uint32, []byte, error) {
+func (t *tcpTransport) roundTrip(ctx context.Context, frame, dst []byte) (uint32, []byte, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	deadline, ok := ctx.Deadline()
@@ -128,13 +136,14 @@ func (t *tcpTransport) roundTrip(ctx context.Context, frame []byte) (uint32, []b
 	if _, err := t.conn.Write(frame); err != nil {
 		return 0, nil, err
 	}
-	return readResponse(t.r, t.opts.MaxResponse)
+	return readResponse(t.r, t.opts.MaxResponse, dst)
 }
 
 func (t *tcpTransport) close() error { return t.conn.Close() }
 
-// readResponse reads one response frame: status u32, length u32, payload.
-func readResponse(r io.Reader, max uint32) (uint32, []byte, error) {
+// readResponse reads one response frame: status u32, length u32, payload
+// (into dst when it has room).
+func readResponse(r io.Reader, max uint32, dst []byte) (uint32, []byte, error) {
 	var hdr [wire.ResponseHeaderSize]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
 		if errors.Is(err, io.EOF) {
@@ -150,7 +159,12 @@ func readResponse(r io.Reader, max uint32) (uint32, []byte, error) {
 	if n == 0 {
 		return status, nil, nil
 	}
-	payload := make([]byte, n)
+	var payload []byte
+	if cap(dst) >= int(n) {
+		payload = dst[:n]
+	} else {
+		payload = make([]byte, n)
+	}
 	if _, err := io.ReadFull(r, payload); err != nil {
 		return 0, nil, err
 	}

@@ -126,7 +126,8 @@ func (t *httpTransport) do(ctx context.Context, method, path string, body any, e
 
 var errEmpty = errors.New("empty")
 
-func (t *httpTransport) roundTrip(ctx context.Context, frame []byte) (uint32, []byte, error) {
+// dst is not used: responses are rebuilt from JSON.
+func (t *httpTransport) roundTrip(ctx context.Context, frame, _ []byte) (uint32, []byte, error) {
 	n, code, err := wire.ParseRequestHeader(frame)
 	if err != nil || int(n) != len(frame)-wire.RequestHeaderSize {
 		return wire.ErrInvalidCommand.Code, nil, nil

@@ -32,7 +32,7 @@ type quicTransport struct {
 	opts Options
 }
 
-func (t *quicTransport) roundTrip(ctx context.Context, frame []byte) (uint32, []byte, error) {
+func (t *quicTransport) roundTrip(ctx context.Context, frame, dst []byte) (uint32, []byte, error) {
 	if t.opts.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, t.opts.Timeout)
@@ -52,7 +52,7 @@ func (t *quicTransport) roundTrip(ctx context.Context, frame []byte) (uint32, []
 	if err := st.Close(); err != nil {
 		return 0, nil, err
 	}
-	status, payload, err := readResponse(st, t.opts.MaxResponse)
+	status, payload, err := readResponse(st, t.opts.MaxResponse, dst)
 	if err != nil {
 		return 0, nil, err
 	}

@@ -116,13 +116,21 @@ func testProduceConsume(t *testing.T, dial func(t *testing.T, s *Server) *client
 	}
 
 	consumer := wire.Consumer{Kind: wire.ConsumerSingle, ID: wire.NamedID("reader")}
+	// Every poll goes through one reused response buffer, as a consumer
+	// loop does: a response that fits must land in the same storage.
+	var buf []byte
 	poll := func(kind wire.PollKind, value uint64, count uint32, part uint32, auto bool) wire.PolledMessages {
 		t.Helper()
-		p, err := c.Poll(ctx, wire.PollMessages{Consumer: consumer, Stream: id0, Topic: id0, Partition: wire.SomePartition(part),
-			Strategy: wire.PollingStrategy{Kind: kind, Value: value}, Count: count, AutoCommit: auto})
+		old := buf
+		p, got, err := c.PollInto(ctx, wire.PollMessages{Consumer: consumer, Stream: id0, Topic: id0, Partition: wire.SomePartition(part),
+			Strategy: wire.PollingStrategy{Kind: kind, Value: value}, Count: count, AutoCommit: auto}, buf)
 		if err != nil {
 			t.Fatalf("poll %d: %v", kind, err)
 		}
+		if size := 16 + len(p.Messages); len(p.Messages) > 0 && (cap(old) >= size && &old[:1][0] != &got[:1][0] || &got[:size][16] != &p.Messages[0]) {
+			t.Fatalf("poll %d: a %d-byte response did not reuse the %d-byte buffer, or the returned buffer does not hold it", kind, size, cap(old))
+		}
+		buf = got
 		return p
 	}
 	offsets := func(p wire.PolledMessages) []uint64 {
