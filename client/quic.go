@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
+	"time"
 
 	quicgo "github.com/quic-go/quic-go"
 )
@@ -19,11 +20,30 @@ func DialQUIC(ctx context.Context, addr string, opts Options) (*Client, error) {
 	if tc == nil {
 		tc = &tls.Config{ServerName: "localhost", InsecureSkipVerify: true} //nolint:gosec // Iggy SDK default
 	}
-	conn, err := quicgo.DialAddr(ctx, addr, tc, &quicgo.Config{KeepAlivePeriod: 5e9})
+	conn, err := quicgo.DialAddr(ctx, addr, tc, rustSDKQUICConfig())
 	if err != nil {
 		return nil, fmt.Errorf("quic dial %s: %w", addr, err)
 	}
 	return newClient(&quicTransport{conn: conn, opts: opts}, opts), nil
+}
+
+// rustSDKQUICConfig mirrors the transport settings of the Iggy Rust SDK's
+// QUIC client defaults (quinn): 1,200-byte initial packets, a 100,000-byte
+// receive window for the whole connection, keep-alive every 5 s and a 10 s
+// idle timeout. The small window means every large poll answer is paced by
+// flow-control updates, so the tests exercise the server the way a real
+// Iggy QUIC client does.
+func rustSDKQUICConfig() *quicgo.Config {
+	const window = 100_000
+	return &quicgo.Config{
+		InitialPacketSize:              1200,
+		InitialStreamReceiveWindow:     window,
+		MaxStreamReceiveWindow:         window,
+		InitialConnectionReceiveWindow: window,
+		MaxConnectionReceiveWindow:     window,
+		KeepAlivePeriod:                5 * time.Second,
+		MaxIdleTimeout:                 10 * time.Second,
+	}
 }
 
 // quicTransport opens one bidirectional stream per request, as Iggy does.
