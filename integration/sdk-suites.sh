@@ -15,6 +15,10 @@
 #                                        mocked two-node metadata
 #   node  src/e2e/tls.system.e2e.ts      over TLS, with a CA made here (the
 #                                        certificates in core/certs have expired)
+#   web   web/ (the Iggy Web UI)         a real HTTP client: built with npm,
+#                                        driven in headless Chromium by
+#                                        integration/webui-check.mjs (needs
+#                                        /usr/bin/chromium: apt-get install chromium)
 set -euo pipefail
 
 IGGY_SRC=${IGGY_SRC:?set IGGY_SRC to a checkout of apache/iggy}
@@ -99,6 +103,22 @@ mkdir -p "$WORK/ca" && (
 )
 start IGGY_TCP_TLS_ENABLED=true IGGY_TCP_TLS_CERT_FILE="$WORK/ca/srv.pem" IGGY_TCP_TLS_KEY_FILE="$WORK/ca/srv.key"
 run "node sdk: e2e (tls)" bash -c "cd '$NODE' && E2E_ROOT_CA_CERT='$WORK/ca/ca.pem' IGGY_TCP_TLS_ENABLED=true node --import @swc-node/register/esm-register --test --test-force-exit src/e2e/tls.system.e2e.ts"
+
+# The Web UI calls shale's HTTP API from the browser (no server-side
+# rendering); PUBLIC_IGGY_API_URL is read when it builds and when it runs.
+WEB=$IGGY_SRC/web
+start
+HTTP_URL=http://$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["http"])' "$WORK/data/runtime/ports.json")
+UI_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+if [ ! -d "$WEB/node_modules" ]; then (cd "$WEB" && npm ci --no-audit --no-fund); fi
+(cd "$WEB" && PUBLIC_IGGY_API_URL=$HTTP_URL npx vite build >"$WORK/webui-build.log" 2>&1) || { cat "$WORK/webui-build.log"; exit 1; }
+mkdir -p "$WORK/pw" && (cd "$WORK/pw" && npm init -y >/dev/null && npm install --no-audit --no-fund playwright-core >/dev/null)
+(cd "$WEB" && PUBLIC_IGGY_API_URL=$HTTP_URL PORT=$UI_PORT HOST=127.0.0.1 ORIGIN=http://127.0.0.1:$UI_PORT exec node build) >"$WORK/webui.log" 2>&1 &
+UI_PID=$!
+for _ in $(seq 100); do curl -fs -o /dev/null "http://127.0.0.1:$UI_PORT/auth/sign-in" && break; sleep 0.1; done
+run "web ui: sign in, streams, topics, messages, users (http)" env PLAYWRIGHT_CORE_DIR="$WORK/pw" SHALE_HTTP_URL="$HTTP_URL" \
+	WEBUI_URL="http://127.0.0.1:$UI_PORT" SHOTS_DIR="$WORK/shots" node "$ROOT/integration/webui-check.mjs"
+kill "$UI_PID" 2>/dev/null || true
 
 stop
 exit $failed
