@@ -49,10 +49,16 @@ var (
 	buildErr  error
 )
 
-// Binary builds cmd/shale once per test process and returns its path.
+// Binary builds cmd/shale once per test process and returns its path, or
+// returns $TEST_SHALE_BINARY when set (a build of one's own: a profiling
+// build, a release binary to benchmark).
 func Binary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
+		if p := os.Getenv("TEST_SHALE_BINARY"); p != "" {
+			binPath, buildErr = filepath.Abs(p)
+			return
+		}
 		dir, err := os.MkdirTemp("", "shale-integration-")
 		if err != nil {
 			buildErr = err
