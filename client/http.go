@@ -126,8 +126,8 @@ func (t *httpTransport) do(ctx context.Context, method, path string, body any, e
 
 var errEmpty = errors.New("empty")
 
-// dst is not used: responses are rebuilt from JSON.
-func (t *httpTransport) roundTrip(ctx context.Context, frame, _ []byte) (uint32, []byte, error) {
+// Responses are rebuilt from JSON; a poll's is appended to dst.
+func (t *httpTransport) roundTrip(ctx context.Context, frame, dst []byte) (uint32, []byte, error) {
 	n, code, err := wire.ParseRequestHeader(frame)
 	if err != nil || int(n) != len(frame)-wire.RequestHeaderSize {
 		return wire.ErrInvalidCommand.Code, nil, nil
@@ -139,7 +139,7 @@ func (t *httpTransport) roundTrip(ctx context.Context, frame, _ []byte) (uint32,
 	if err := req.Decode(frame[wire.RequestHeaderSize:]); err != nil {
 		return wire.CodeOf(err), nil, nil
 	}
-	out, err := t.run(ctx, req)
+	out, err := t.run(ctx, req, dst)
 	if errors.Is(err, errEmpty) {
 		return 0, nil, nil
 	}
@@ -196,7 +196,7 @@ func compressionName(c uint8) string {
 
 // run maps one request onto its route and its answer onto the binary
 // payload.
-func (t *httpTransport) run(ctx context.Context, req wire.Request) ([]byte, error) {
+func (t *httpTransport) run(ctx context.Context, req wire.Request, dst []byte) ([]byte, error) {
 	switch r := req.(type) {
 	case *wire.Ping:
 		_, err := t.do(ctx, "GET", "/ping", nil, false)
@@ -373,7 +373,7 @@ func (t *httpTransport) run(ctx context.Context, req wire.Request) ([]byte, erro
 	case *wire.SendMessages:
 		return nil, t.send(ctx, r)
 	case *wire.PollMessages:
-		return t.poll(ctx, r)
+		return t.poll(ctx, r, dst)
 	}
 	return nil, fmt.Errorf("%v over http: %w", req.Code(), wire.ErrFeatureUnavailable)
 }
@@ -433,7 +433,7 @@ func (t *httpTransport) send(ctx context.Context, r *wire.SendMessages) error {
 	return err
 }
 
-func (t *httpTransport) poll(ctx context.Context, r *wire.PollMessages) ([]byte, error) {
+func (t *httpTransport) poll(ctx context.Context, r *wire.PollMessages, dst []byte) ([]byte, error) {
 	cid, err := consumerParam(r.Consumer)
 	if err != nil {
 		return nil, err
@@ -446,51 +446,7 @@ func (t *httpTransport) poll(ctx context.Context, r *wire.PollMessages) ([]byte,
 	if err != nil {
 		return nil, err
 	}
-	var res struct {
-		PartitionID   uint32 `json:"partition_id"`
-		CurrentOffset uint64 `json:"current_offset"`
-		Count         uint32 `json:"count"`
-		Messages      []struct {
-			Header struct {
-				Checksum        uint64      `json:"checksum"`
-				ID              json.Number `json:"id"`
-				Offset          uint64      `json:"offset"`
-				Timestamp       uint64      `json:"timestamp"`
-				OriginTimestamp uint64      `json:"origin_timestamp"`
-			} `json:"header"`
-			Payload     string          `json:"payload"`
-			UserHeaders json.RawMessage `json:"user_headers"`
-		} `json:"messages"`
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	if err := dec.Decode(&res); err != nil {
-		return nil, err
-	}
-	out := wire.AppendPolledHeader(nil, res.PartitionID, res.CurrentOffset, res.Count)
-	for _, m := range res.Messages {
-		payload, err := base64.StdEncoding.DecodeString(m.Payload)
-		if err != nil {
-			return nil, err
-		}
-		headers, err := headersFromJSON(m.UserHeaders)
-		if err != nil {
-			return nil, err
-		}
-		id, ok := new(big.Int).SetString(m.Header.ID.String(), 10)
-		if !ok {
-			return nil, fmt.Errorf("message id %q", m.Header.ID)
-		}
-		idLE := id.FillBytes(make([]byte, 16))
-		slices.Reverse(idLE)
-		start := len(out)
-		out = wire.AppendSendMessage(out, idLE, m.Header.OriginTimestamp, payload, headers)
-		msg := wire.Message(out[start:])
-		msg.SetOffset(m.Header.Offset)
-		msg.SetTimestamp(m.Header.Timestamp)
-		msg.SetChecksum(m.Header.Checksum)
-	}
-	return out, nil
+	return polledFromJSON(dst[:0], b)
 }
 
 func u128String(id []byte) string {
