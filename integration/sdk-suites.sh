@@ -15,6 +15,11 @@
 #                                        mocked two-node metadata
 #   node  src/e2e/tls.system.e2e.ts      over TLS, with a CA made here (the
 #                                        certificates in core/certs have expired)
+#   rust  integration/quinn-check        a quinn client with the Rust SDK's QUIC
+#                                        settings (no ALPN, 100,000-byte windows),
+#                                        built offline from Debian's crates: apt-get
+#                                        install librust-quinn-dev librust-rustls-dev
+#                                        librust-tokio-dev librust-xxhash-rust-dev
 #   web   web/ (the Iggy Web UI)         a real HTTP client: built with npm,
 #                                        driven in headless Chromium by
 #                                        integration/webui-check.mjs (needs
@@ -103,6 +108,13 @@ mkdir -p "$WORK/ca" && (
 )
 start IGGY_TCP_TLS_ENABLED=true IGGY_TCP_TLS_CERT_FILE="$WORK/ca/srv.pem" IGGY_TCP_TLS_KEY_FILE="$WORK/ca/srv.key"
 run "node sdk: e2e (tls)" bash -c "cd '$NODE' && E2E_ROOT_CA_CERT='$WORK/ca/ca.pem' IGGY_TCP_TLS_ENABLED=true node --import @swc-node/register/esm-register --test --test-force-exit src/e2e/tls.system.e2e.ts"
+
+# crates.io is out of reach, so the Rust SDK itself cannot be built; this is
+# the QUIC stack it uses (quinn with rustls), as Debian packages it (0.9).
+start
+QUIC_ADDR=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["quic"])' "$WORK/data/runtime/ports.json")
+run "rust quinn: quic, sdk transport settings" bash -c "cd '$ROOT/integration/quinn-check' && CARGO_TARGET_DIR='$WORK/quinn-target' cargo build -q --release && \
+	QC_IDLE_WAIT_SECS=12 '$WORK/quinn-target/release/quinn-check' '$QUIC_ADDR' '$ROOT/wire/wiretest/golden'"
 
 # The Web UI calls shale's HTTP API from the browser (no server-side
 # rendering); PUBLIC_IGGY_API_URL is read when it builds and when it runs.
