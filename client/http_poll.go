@@ -314,13 +314,19 @@ func appendPolledMessageJSON(c *jsonCursor, out, payload []byte) ([]byte, []byte
 	}
 	var id [16]byte
 	putU128LE(id[:], idHi, idLo)
+	return appendPolledMessage(out, id[:], payload, headers, offset, ts, origin, checksum), payload, nil
+}
+
+// appendPolledMessage appends one message in wire form with the fields the
+// server set.
+func appendPolledMessage(out, id, payload, headers []byte, offset, ts, origin, checksum uint64) []byte {
 	start := len(out)
-	out = wire.AppendSendMessage(out, id[:], origin, payload, headers)
+	out = wire.AppendSendMessage(out, id, origin, payload, headers)
 	m := wire.Message(out[start:])
 	m.SetOffset(offset)
 	m.SetTimestamp(ts)
 	m.SetChecksum(checksum)
-	return out, payload, nil
+	return out
 }
 
 func putU128LE(b []byte, hi, lo uint64) {
@@ -369,12 +375,7 @@ func slowPolledFromJSON(dst, b []byte) ([]byte, error) {
 		}
 		idLE := id.FillBytes(make([]byte, 16))
 		slices.Reverse(idLE)
-		start := len(out)
-		out = wire.AppendSendMessage(out, idLE, m.Header.OriginTimestamp, payload, headers)
-		msg := wire.Message(out[start:])
-		msg.SetOffset(m.Header.Offset)
-		msg.SetTimestamp(m.Header.Timestamp)
-		msg.SetChecksum(m.Header.Checksum)
+		out = appendPolledMessage(out, idLE, payload, headers, m.Header.Offset, m.Header.Timestamp, m.Header.OriginTimestamp, m.Header.Checksum)
 	}
 	return out, nil
 }
