@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -85,7 +86,14 @@ func appendPolledJSON(dst []byte, res broker.PollResult, msgs []byte) []byte {
 	if res.Count == 0 {
 		return append(dst, `{"partition_id":0,"current_offset":0,"count":0,"messages":[]}`...)
 	}
-	dst = fmt.Appendf(dst, `{"partition_id":%d,"current_offset":%d,"count":%d,"messages":[`, res.PartitionID, res.CurrentOffset, res.Count)
+	// strconv rather than fmt: this loop runs once per message polled.
+	dst = append(dst, `{"partition_id":`...)
+	dst = strconv.AppendUint(dst, uint64(res.PartitionID), 10)
+	dst = append(dst, `,"current_offset":`...)
+	dst = strconv.AppendUint(dst, res.CurrentOffset, 10)
+	dst = append(dst, `,"count":`...)
+	dst = strconv.AppendUint(dst, uint64(res.Count), 10)
+	dst = append(dst, `,"messages":[`...)
 	it := wire.NewMessageIter(msgs)
 	first := true
 	for m, ok := it.Next(); ok; m, ok = it.Next() {
@@ -93,8 +101,23 @@ func appendPolledJSON(dst []byte, res broker.PollResult, msgs []byte) []byte {
 			dst = append(dst, ',')
 		}
 		first = false
-		dst = fmt.Appendf(dst, `{"header":{"checksum":%d,"id":%s,"offset":%d,"timestamp":%d,"origin_timestamp":%d,"user_headers_length":%d,"payload_length":%d,"reserved":%d},"payload":"`,
-			m.Checksum(), u128(m.ID()), m.Offset(), m.Timestamp(), m.OriginTimestamp(), m.UserHeadersLength(), m.PayloadLength(), m.Reserved())
+		dst = append(dst, `{"header":{"checksum":`...)
+		dst = strconv.AppendUint(dst, m.Checksum(), 10)
+		dst = append(dst, `,"id":`...)
+		dst = appendU128(dst, m.ID())
+		dst = append(dst, `,"offset":`...)
+		dst = strconv.AppendUint(dst, m.Offset(), 10)
+		dst = append(dst, `,"timestamp":`...)
+		dst = strconv.AppendUint(dst, m.Timestamp(), 10)
+		dst = append(dst, `,"origin_timestamp":`...)
+		dst = strconv.AppendUint(dst, m.OriginTimestamp(), 10)
+		dst = append(dst, `,"user_headers_length":`...)
+		dst = strconv.AppendUint(dst, uint64(m.UserHeadersLength()), 10)
+		dst = append(dst, `,"payload_length":`...)
+		dst = strconv.AppendUint(dst, uint64(m.PayloadLength()), 10)
+		dst = append(dst, `,"reserved":`...)
+		dst = strconv.AppendUint(dst, m.Reserved(), 10)
+		dst = append(dst, `},"payload":"`...)
 		dst = base64.StdEncoding.AppendEncode(dst, m.Payload())
 		dst = append(dst, `","user_headers":`...)
 		dst = appendHeadersJSON(dst, m.UserHeaders())
@@ -103,15 +126,27 @@ func appendPolledJSON(dst []byte, res broker.PollResult, msgs []byte) []byte {
 	return append(dst, "]}"...)
 }
 
-// u128 renders 16 little-endian bytes as a decimal number.
-func u128(id []byte) string {
-	lo, hi := binary.LittleEndian.Uint64(id), binary.LittleEndian.Uint64(id[8:])
+// appendU128 writes 16 little-endian bytes as a decimal number.
+func appendU128(dst, id []byte) []byte {
+	return appendU128Parts(dst, binary.LittleEndian.Uint64(id[8:]), binary.LittleEndian.Uint64(id))
+}
+
+// appendU128Parts writes hi·2⁶⁴+lo in decimal, 19 digits at a time (10¹⁹
+// is the largest power of ten below 2⁶⁴).
+func appendU128Parts(dst []byte, hi, lo uint64) []byte {
 	if hi == 0 {
-		return strconv.FormatUint(lo, 10)
+		return strconv.AppendUint(dst, lo, 10)
 	}
-	v := new(big.Int).SetUint64(hi)
-	v.Lsh(v, 64)
-	return v.Or(v, new(big.Int).SetUint64(lo)).String()
+	const chunk = 10_000_000_000_000_000_000
+	qHi, r := hi/chunk, hi%chunk
+	qLo, rem := bits.Div64(r, lo, chunk)
+	dst = appendU128Parts(dst, qHi, qLo)
+	var digits [19]byte
+	for i := len(digits) - 1; i >= 0; i-- {
+		digits[i] = byte('0' + rem%10)
+		rem /= 10
+	}
+	return append(dst, digits[:]...)
 }
 
 // appendHeadersJSON writes user headers as entries sorted by key (kind,
