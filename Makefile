@@ -35,7 +35,7 @@ lint: vet
 
 # Benchmarks are measurements, never assertions. BENCHTIME=3s for steadier numbers.
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -count $(BENCHCOUNT) ./kv/ ./log/ ./retention/ ./integration/
+	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -count $(BENCHCOUNT) ./kv/ ./log/ ./retention/ ./listeners/http/ ./integration/
 
 # Runs every fuzz target for FUZZTIME each (go test -fuzz takes one target at a time).
 fuzz:
