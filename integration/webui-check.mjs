@@ -224,6 +224,29 @@ async function main() {
   await finish(browser, profile);
 }
 
+// deleteFromSettings deletes a stream or topic (kind 'Stream' or 'Topic')
+// from its page, as a user does: the settings button beside the title, the
+// Delete tab, the name typed again, the confirm button. It checks the DELETE
+// the browser sends to apiPath and tolerates the UI's modal-close bug.
+async function deleteFromSettings(kind, name, apiPath) {
+  const lower = kind.toLowerCase();
+  await expectText(`${kind} ${name}`);
+  await page.locator('h1', { hasText: `${kind} ${name}` }).locator('xpath=following-sibling::button[1]').click();
+  await expectText(`Delete ${lower}`);
+  await page.getByRole('button', { name: 'Delete', exact: true }).click();
+  await page.locator('input[name="retypeText"]').fill(name);
+  const del = waitApi('DELETE', new RegExp(`^${apiPath}$`));
+  tolerate = { path: apiPath, reason: 'web UI modal-close bug after DELETE' };
+  try {
+    await page.getByRole('button', { name: `Delete ${kind}` }).click();
+    const r = await del;
+    if (r.status() < 200 || r.status() > 299) throw new Error(`DELETE ${lower} -> ${r.status()}`);
+    await page.waitForTimeout(1500);
+  } finally {
+    tolerate = null;
+  }
+}
+
 async function steps() {
   let streamId, topicId, firstPartition;
 
@@ -367,21 +390,7 @@ async function steps() {
     await page.goto(`${UI}/dashboard/streams/${streamId}`);
     await page.locator(`a[href$="/streams/${streamId}/topics/${topicId}"]`).click();
     await page.waitForURL(new RegExp(`/streams/${streamId}/topics/${topicId}$`));
-    await expectText(`Topic ${topicName}`);
-    await page.locator('h1', { hasText: `Topic ${topicName}` }).locator('xpath=following-sibling::button[1]').click();
-    await expectText('Delete topic');
-    await page.getByRole('button', { name: 'Delete', exact: true }).click();
-    await page.locator('input[name="retypeText"]').fill(topicName);
-    const del = waitApi('DELETE', new RegExp(`^/streams/${streamId}/topics/${topicId}$`));
-    tolerate = { path: `/streams/${streamId}/topics/${topicId}`, reason: 'web UI modal-close bug after DELETE' };
-    try {
-      await page.getByRole('button', { name: 'Delete Topic' }).click();
-      const r = await del;
-      if (r.status() < 200 || r.status() > 299) throw new Error(`DELETE topic -> ${r.status()}`);
-      await page.waitForTimeout(1500);
-    } finally {
-      tolerate = null;
-    }
+    await deleteFromSettings('Topic', topicName, `/streams/${streamId}/topics/${topicId}`);
     await page.goto(`${UI}/dashboard/streams/${streamId}`);
     await expectText(`Stream ${streamName}`);
     await expectText('This stream has no topics.');
@@ -389,21 +398,7 @@ async function steps() {
 
   await step(`delete stream ${streamName}`, async () => {
     await page.goto(`${UI}/dashboard/streams/${streamId}`);
-    await expectText(`Stream ${streamName}`);
-    await page.locator('h1', { hasText: `Stream ${streamName}` }).locator('xpath=following-sibling::button[1]').click();
-    await expectText('Delete stream');
-    await page.getByRole('button', { name: 'Delete', exact: true }).click();
-    await page.locator('input[name="retypeText"]').fill(streamName);
-    const del = waitApi('DELETE', new RegExp(`^/streams/${streamId}$`));
-    tolerate = { path: `/streams/${streamId}`, reason: 'web UI modal-close bug after DELETE' };
-    try {
-      await page.getByRole('button', { name: 'Delete Stream' }).click();
-      const r = await del;
-      if (r.status() < 200 || r.status() > 299) throw new Error(`DELETE stream -> ${r.status()}`);
-      await page.waitForTimeout(1500);
-    } finally {
-      tolerate = null;
-    }
+    await deleteFromSettings('Stream', streamName, `/streams/${streamId}`);
     const listed = waitApi('GET', /^\/streams$/);
     await page.goto(`${UI}/dashboard/streams`);
     const r = await listed;
