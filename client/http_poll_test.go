@@ -107,10 +107,20 @@ func TestPolledFromJSONReusesDst(t *testing.T) {
 	}
 }
 
-func TestPolledFromJSONCountMismatch(t *testing.T) {
-	in := strings.Replace(polledJSON, `"count":2`, `"count":3`, 1)
-	if _, err := fastPolledFromJSON(nil, []byte(in)); err == nil {
-		t.Fatal("fast path accepted a count that does not match the messages")
+// The fast path must hand anything it cannot read exactly to the general
+// decoder rather than produce a wrong answer.
+func TestPolledFromJSONFastPathRefuses(t *testing.T) {
+	for name, in := range map[string]string{
+		"count not matching the messages": strings.Replace(polledJSON, `"count":2`, `"count":3`, 1),
+		"id of 2^128":                     strings.Replace(polledJSON, `"id":7`, `"id":340282366920938463463374607431768211456`, 1),
+		"offset of 2^64":                  strings.Replace(polledJSON, `"offset":4`, `"offset":18446744073709551616`, 1),
+		"fractional number":               strings.Replace(polledJSON, `"offset":4`, `"offset":4.5`, 1),
+		"key differing only in case":      strings.Replace(polledJSON, `"offset":4`, `"OFFSET":4`, 1),
+		"messages twice":                  strings.Replace(polledJSON, `"count":2,`, `"count":2,"messages":[],`, 1),
+	} {
+		if _, err := fastPolledFromJSON(nil, []byte(in)); err == nil {
+			t.Errorf("%s: fast path accepted it", name)
+		}
 	}
 }
 
