@@ -32,7 +32,8 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=$ROOT/bin/shale
 WORK=$(mktemp -d)
 PID=
-trap 'stop; rm -rf "$WORK"' EXIT
+UI_PID=
+trap 'stop; [ -z "$UI_PID" ] || kill "$UI_PID" 2>/dev/null; rm -rf "$WORK"' EXIT
 
 stop() {
 	if [ -n "$PID" ]; then kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; PID=; fi
@@ -131,6 +132,7 @@ for _ in $(seq 100); do curl -fs -o /dev/null "http://127.0.0.1:$UI_PORT/auth/si
 run "web ui: sign in, streams, topics, messages, users (http)" env PLAYWRIGHT_CORE_DIR="$WORK/pw" SHALE_HTTP_URL="$HTTP_URL" \
 	WEBUI_URL="http://127.0.0.1:$UI_PORT" SHOTS_DIR="$WORK/shots" node "$ROOT/integration/webui-check.mjs"
 kill "$UI_PID" 2>/dev/null || true
+UI_PID=
 
 stop
 exit $failed
