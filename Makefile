@@ -9,12 +9,18 @@ BENCHTIME ?= 1x
 BENCHCOUNT ?= 1
 FUZZTIME  ?= 10s
 
+# shale's own version and commit, stamped into the binary (`shale version`).
+# Outside a git checkout they fall back to the Go build info, then "dev".
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
+COMMIT  ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null)
+LDFLAGS := -X github.com/shalemq/shale/broker.shaleVersion=$(VERSION) -X github.com/shalemq/shale/broker.shaleCommit=$(COMMIT)
+
 .PHONY: all build run test vet lint bench fuzz generate clean sdk-suites
 
 all: build
 
 build:
-	$(GO) build -o $(BIN) ./cmd/shale
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/shale
 
 # Serve with ./data and Iggy's default ports: TCP 127.0.0.1:8090,
 # QUIC 127.0.0.1:8080, HTTP 127.0.0.1:3000.

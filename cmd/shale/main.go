@@ -8,6 +8,8 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"github.com/shalemq/shale/broker"
 )
 
 // exitError carries a specific exit status out of a command.
@@ -31,13 +33,21 @@ func main() {
 }
 
 func run(args []string) error {
+	root := rootCommand()
+	root.SetArgs(args)
+	return root.Execute()
+}
+
+func rootCommand() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "shale",
 		Short:         "shale: a persistent message-streaming server speaking the Apache Iggy 0.8 protocols",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(serveCommand())
-	root.SetArgs(args)
-	return root.Execute()
+	// --version prints what `shale version` does.
+	root.Version = broker.ShaleVersion()
+	root.SetVersionTemplate(versionText())
+	root.AddCommand(serveCommand(), versionCommand())
+	return root
 }

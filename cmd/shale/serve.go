@@ -278,7 +278,9 @@ func start(cfg *config.Config, environ []string, logger *slog.Logger, stdout io.
 	if err := writeFileAtomic(filepath.Join(runtimeDir, "ports.json"), pj); err != nil {
 		return nil, err
 	}
-	logger.Info("shale started", "data", dataDir, "durability", cfg.System.Durability.Mode, "version", broker.Version)
+	// "has started" is the phrase scripts written for Iggy wait for.
+	logger.Info("shale has started", "data", dataDir, "durability", cfg.System.Durability.Mode,
+		"version", broker.ShaleVersion(), "commit", broker.ShaleCommit(), "iggy_protocol", broker.ProtocolVersion)
 	return s, nil
 }
 
