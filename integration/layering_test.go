@@ -33,6 +33,7 @@ var allowed = map[string][]string{
 	"admin":                {"broker", "wire"},
 	"retention":            {"log", "wire"},
 	"client":               {"wire"},
+	"client/bench":         {"client", "wire"},
 	"integration":          {"client", "wire"},
 }
 

@@ -49,5 +49,6 @@ func rootCommand() *cobra.Command {
 	root.Version = broker.ShaleVersion()
 	root.SetVersionTemplate(versionText())
 	root.AddCommand(serveCommand(), versionCommand())
+	root.AddCommand(benchCommand())
 	return root
 }
