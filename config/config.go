@@ -19,6 +19,9 @@ type Config struct {
 	PersonalAccessToken PersonalAccessToken `koanf:"personal_access_token"`
 	ConsumerGroup       ConsumerGroup       `koanf:"consumer_group"`
 	Admin               Admin               `koanf:"admin"`
+	Cluster             Cluster             `koanf:"cluster"`
+	Websocket           Websocket           `koanf:"websocket"`
+	File                File                `koanf:"config"`
 
 	// Filled by Load; reported by Validate, Warnings and AppliedEnv.
 	loadProblems Problems
@@ -87,7 +90,7 @@ type Logging struct {
 // resolves to.
 type Topic struct {
 	MaxSize       ByteSize `koanf:"max_size"`
-	MessageExpiry Duration `koanf:"message_expiry"`
+	MessageExpiry Duration `koanf:"message_expiry" zero:"none"`
 }
 
 // Segment is [system.segment]. shale has no segment files; the size is kept
@@ -253,6 +256,21 @@ type ConsumerGroup struct {
 	RebalancingTimeout       Duration `koanf:"rebalancing_timeout"`
 	RebalancingCheckInterval Duration `koanf:"rebalancing_check_interval"`
 }
+
+// File is [config], shale's own table: how the configuration file itself
+// is read.
+type File struct {
+	// UnknownKeys is what a key in the file that neither shale nor Iggy
+	// 0.8 knows does: "error" (a typo stops the server) or "warn" (for a
+	// file shared with a newer Iggy).
+	UnknownKeys string `koanf:"unknown_keys"`
+}
+
+// Unknown-key policies.
+const (
+	UnknownKeysError = "error"
+	UnknownKeysWarn  = "warn"
+)
 
 // Admin is [admin], shale's own table.
 type Admin struct {

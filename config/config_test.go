@@ -522,11 +522,11 @@ size = "4 GiB"
 [data_maintenance.messages]
 cleaner_enabled = false
 `)
-	cfg := mustLoad(t, path, "IGGY_WEBSOCKET_ADDRESS=0.0.0.0:8092", "IGGY_ROOT_USERNAME=iggy")
+	cfg := mustLoad(t, path, "IGGY_WEBSOCKET_ENABLED=true", "IGGY_ROOT_USERNAME=iggy")
 	if cfg.QUIC.MaxConcurrentBidiStreams != 10000 || cfg.DataMaintenance.Messages.CleanerEnabled {
 		t.Errorf("Iggy values not applied: streams=%d cleaner=%v", cfg.QUIC.MaxConcurrentBidiStreams, cfg.DataMaintenance.Messages.CleanerEnabled)
 	}
 	if len(cfg.Warnings()) != 2 {
-		t.Errorf("want one warning for the file and one for IGGY_WEBSOCKET_ADDRESS, got %q", cfg.Warnings())
+		t.Errorf("want one warning for the file and one for IGGY_WEBSOCKET_ENABLED, got %q", cfg.Warnings())
 	}
 }

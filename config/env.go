@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/knadh/koanf/providers/env/v2"
@@ -64,12 +65,21 @@ func EnvNames() (names []string, secret []bool) {
 // explicit name table, never by splitting on "_": keys such as
 // max_connections contain underscores. It records what it applies, and
 // unknown names, in cfg; and the variable behind each key in source.
-func envProvider(prefix string, environ []string, idx fieldIndex, cfg *Config, source map[string]string) *env.Env {
+func envProvider(prefix string, environ []string, idx fieldIndex, cfg *Config, source map[string]string, peers peerVars) *env.Env {
 	return env.Provider(".", env.Opt{
 		Prefix:      prefix,
 		EnvironFunc: func() []string { return environ },
 		TransformFunc: func(name, value string) (string, any) {
 			suffix := strings.TrimPrefix(name, prefix)
+			if m := peerEnv.FindStringSubmatch(suffix); m != nil {
+				if value != "" {
+					i, _ := strconv.Atoi(m[1])
+					peers.set(i, m[2], value)
+					cfg.appliedEnv = append(cfg.appliedEnv, name+"="+value)
+					source["cluster.node.others"] = name
+				}
+				return "", nil
+			}
 			f, ok := idx.byEnv[suffix]
 			if !ok {
 				unknownEnv(prefix, name, suffix, idx, cfg)

@@ -19,6 +19,9 @@ type field struct {
 	typ    reflect.Type
 	secret bool
 	env    string // environment name without prefix, e.g. "TCP_TLS_CERT_FILE"
+	// zero is how a zero Duration is written back (tag zero:"none"), for
+	// keys where zero means "never" rather than "no time".
+	zero string
 }
 
 var (
@@ -30,7 +33,7 @@ var (
 // isLeaf reports whether a field of type t holds a value rather than a table.
 func isLeaf(t reflect.Type) bool {
 	switch t {
-	case durationType, byteSizeType, stringsType:
+	case durationType, byteSizeType, stringsType, peersType:
 		return true
 	}
 	switch t.Kind() {
@@ -96,6 +99,7 @@ func walkFields(t reflect.Type, prefix string, index []int, out *[]field) error 
 				index:  at,
 				typ:    sf.Type,
 				secret: sf.Tag.Get("secret") == "true",
+				zero:   sf.Tag.Get("zero"),
 				env:    strings.ToUpper(strings.ReplaceAll(key, ".", "_")),
 			})
 		case sf.Type.Kind() == reflect.Struct:
@@ -117,6 +121,13 @@ func walkFields(t reflect.Type, prefix string, index []int, out *[]field) error 
 // says what was expected, in an operator's terms.
 func assign(dst reflect.Value, raw any) error {
 	switch dst.Type() {
+	case peersType:
+		peers, err := parsePeers(raw)
+		if err != nil {
+			return err
+		}
+		dst.Set(reflect.ValueOf(peers))
+		return nil
 	case durationType:
 		switch v := raw.(type) {
 		case string:

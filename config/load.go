@@ -2,6 +2,7 @@ package config
 
 import (
 	_ "embed"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/knadh/koanf/providers/file"
 	"github.com/knadh/koanf/providers/rawbytes"
 	"github.com/knadh/koanf/v2"
+	gotoml "github.com/pelletier/go-toml/v2"
 )
 
 // defaultsTOML is the single source of every default and its documentation.
@@ -46,23 +48,27 @@ func Load(path string, environ []string) (*Config, error) {
 	cfg := &Config{}
 	source := make(map[string]string) // key → the file or variable that set it
 
+	var unknown []string // file keys neither shale nor Iggy knows
 	if path != "" {
-		fromFile := koanf.New(".")
-		if err := fromFile.Load(file.Provider(path), toml.Parser()); err != nil {
-			return nil, fmt.Errorf("config: %s: %w", path, err)
+		fromFile, err := loadFile(path)
+		if err != nil {
+			return nil, err
 		}
 		var unused []string
 		for _, key := range fromFile.Keys() {
-			if _, ok := idx.byKey[key]; ok {
+			switch _, ok := idx.byKey[key]; {
+			case ok:
 				source[key] = path
-			} else {
+			case isIggyKey(key):
 				unused = append(unused, key)
+			default:
+				unknown = append(unknown, key)
 			}
 		}
 		if len(unused) > 0 {
 			// One line, not one per key: an Iggy server.toml has dozens of
 			// keys for features shale does not have.
-			cfg.warnings = append(cfg.warnings, fmt.Sprintf("%s: keys not used by shale, ignored: %s", path, strings.Join(unused, ", ")))
+			cfg.warnings = append(cfg.warnings, fmt.Sprintf("%s: Iggy keys not used by shale, ignored: %s", path, strings.Join(unused, ", ")))
 		}
 		if err := merged.Merge(fromFile); err != nil {
 			return nil, fmt.Errorf("config: %s: %w", path, err)
@@ -70,8 +76,15 @@ func Load(path string, environ []string) (*Config, error) {
 	}
 
 	// IGGY_ first, SHALE_ second: a later load overrides an earlier one.
+	peers := peerVars{}
 	for _, prefix := range []string{iggyPrefix, shalePrefix} {
-		if err := merged.Load(envProvider(prefix, environ, idx, cfg, source), nil); err != nil {
+		if err := merged.Load(envProvider(prefix, environ, idx, cfg, source, peers), nil); err != nil {
+			return nil, fmt.Errorf("config: environment: %w", err)
+		}
+	}
+	if len(peers) > 0 {
+		// As in Iggy, indexed variables replace the file's whole list.
+		if err := merged.Set("cluster.node.others", peers.list()); err != nil {
 			return nil, fmt.Errorf("config: environment: %w", err)
 		}
 	}
@@ -92,7 +105,52 @@ func Load(path string, environ []string) (*Config, error) {
 		// not again as whatever the zero value happens to violate.
 		_ = assign(dst, defaults.Get(f.key))
 	}
+	for _, key := range unknown {
+		msg := "unknown key in " + path + suggestKey(key, idx)
+		if cfg.File.UnknownKeys == UnknownKeysWarn {
+			cfg.warnings = append(cfg.warnings, key+": "+msg+"; ignored (config.unknown_keys = \"warn\")")
+			continue
+		}
+		cfg.loadProblems = append(cfg.loadProblems, Problem{Key: key, Message: msg +
+			" (for a file shared with another Iggy version: config.unknown_keys = \"warn\" or serve --unknown-keys=warn)"})
+	}
 	return cfg, cfg.Validate()
+}
+
+// loadFile reads the TOML file at path; a syntax error names the line and
+// column ("shale.toml:3:9: ...") and shows the line.
+func loadFile(path string) (*koanf.Koanf, error) {
+	k := koanf.New(".")
+	if err := k.Load(file.Provider(path), toml.Parser()); err != nil {
+		var de *gotoml.DecodeError
+		if errors.As(err, &de) {
+			row, col := de.Position()
+			return nil, fmt.Errorf("config: %s:%d:%d: %s\n%s", path, row, col, de.Error(), de.String())
+		}
+		return nil, fmt.Errorf("config: %s: %w", path, err)
+	}
+	return k, nil
+}
+
+// suggestKey names the closest shale or Iggy key when key is a plausible
+// typo of it.
+func suggestKey(key string, idx fieldIndex) string {
+	best, bestDist := "", 4 // more than 3 edits away is not a typo
+	consider := func(k string) {
+		if d := editDistance(key, k); d < bestDist || d == bestDist && k < best {
+			best, bestDist = k, d
+		}
+	}
+	for _, f := range idx.all {
+		consider(f.key)
+	}
+	for k := range iggyKeys() {
+		consider(k)
+	}
+	if best == "" {
+		return ""
+	}
+	return "; did you mean " + best + "?"
 }
 
 // from names where a key's value came from, for problem messages.

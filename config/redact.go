@@ -24,6 +24,8 @@ func (c *Config) Redacted() *Config {
 		switch {
 		case f.secret && f.typ.Kind() == reflect.String && dst.String() != "":
 			dst.SetString(masked)
+		case f.typ == peersType:
+			dst.Set(reflect.ValueOf(slices.Clone(dst.Interface().(ClusterPeers))))
 		case f.typ == stringsType:
 			// Unshare slices so that editing the copy never edits c.
 			dst.Set(reflect.ValueOf(slices.Clone(dst.Interface().([]string))))
@@ -62,7 +64,11 @@ func (c *Config) TOML() []byte {
 		}
 		b.WriteString(name)
 		b.WriteString(" = ")
-		b.WriteString(tomlValue(fieldValue(r, f)))
+		if v := fieldValue(r, f); f.zero != "" && v.Type() == durationType && v.Int() == 0 {
+			b.WriteString(tomlString(f.zero))
+		} else {
+			b.WriteString(tomlValue(v))
+		}
 		b.WriteByte('\n')
 	}
 	return []byte(b.String())
@@ -70,6 +76,8 @@ func (c *Config) TOML() []byte {
 
 func tomlValue(v reflect.Value) string {
 	switch v.Type() {
+	case peersType:
+		return tomlPeers(v.Interface().(ClusterPeers))
 	case durationType:
 		return tomlString(Duration(v.Int()).String())
 	case byteSizeType:

@@ -44,6 +44,7 @@ type serveFlags struct {
 	configPath  string
 	dataDir     string
 	checkConfig bool
+	unknownKeys string
 }
 
 func serveCommand() *cobra.Command {
@@ -67,6 +68,7 @@ IGGY_ROOT_PASSWORD; with no password set, one is generated and printed once.`,
 	cmd.Flags().StringVar(&f.configPath, "config", "", "TOML configuration file")
 	cmd.Flags().StringVar(&f.dataDir, "data", "", "data directory (overrides system.path)")
 	cmd.Flags().BoolVar(&f.checkConfig, "check-config", false, "validate the configuration, print it and exit")
+	cmd.Flags().StringVar(&f.unknownKeys, "unknown-keys", "", `what a config-file key neither shale nor Iggy knows does: "error" or "warn" (overrides config.unknown_keys)`)
 	return cmd
 }
 
@@ -79,6 +81,9 @@ func serve(ctx context.Context, f serveFlags, environ []string, stdout, stderr i
 	}
 	if f.dataDir != "" {
 		environ = append(environ, "SHALE_SYSTEM_PATH="+f.dataDir)
+	}
+	if f.unknownKeys != "" {
+		environ = append(environ, "SHALE_CONFIG_UNKNOWN_KEYS="+f.unknownKeys)
 	}
 	cfg, err := config.Load(f.configPath, environ)
 	if err != nil {
