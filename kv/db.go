@@ -79,6 +79,7 @@ func Open(dir string, opts Options) (*DB, error) {
 		FormatMajorVersion: pebble.FormatNewest,
 		Logger:             pebbleLogger{db},
 		EventListener:      db.eventListener(),
+		ReadOnly:           opts.ReadOnly,
 	}
 	if opts.SeparateValues > 0 {
 		// Message chunks are written once, in key order, and deleted from
@@ -104,7 +105,7 @@ func Open(dir string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("kv: open %s: %w", dir, err)
 	}
 	db.pdb = pdb
-	if opts.Durability == DurabilityInterval {
+	if opts.Durability == DurabilityInterval && !opts.ReadOnly {
 		db.interval = startIntervalSyncer(db)
 	}
 	if opts.Registerer != nil {
@@ -134,7 +135,7 @@ func (db *DB) Close() error {
 	if db.interval != nil {
 		errs = append(errs, db.interval.stop())
 	}
-	if db.failed.Load() == nil {
+	if db.failed.Load() == nil && !db.opts.ReadOnly {
 		// A clean shutdown leaves nothing to replay: flush the WAL to disk.
 		errs = append(errs, db.pdb.LogData(nil, pebble.Sync))
 	}

@@ -100,6 +100,11 @@ type Options struct {
 	Logger *slog.Logger
 	// Registerer, when set, receives kv's Prometheus collectors.
 	Registerer prometheus.Registerer
+	// ReadOnly opens an existing database without writing to it: the WAL is
+	// replayed into memory, commits fail, nothing is flushed or compacted.
+	// Backups open their checkpoint this way to describe it (checkpoint.go).
+	ReadOnly bool
+
 	// OnFatal is called when Pebble reports an unrecoverable error (its commit
 	// pipeline is broken). Default: log and exit the process, so a restart
 	// recovers from the WAL. Tests replace it.

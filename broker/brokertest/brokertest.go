@@ -22,6 +22,8 @@ type Env struct {
 	Log    *log.Log
 	Users  *auth.Store
 	Root   *broker.Session
+
+	close func() error // on-disk Envs only
 }
 
 // New builds an Env; everything is closed when the test ends.
