@@ -15,7 +15,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
 COMMIT  ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null)
 LDFLAGS := -X github.com/shalemq/shale/broker.shaleVersion=$(VERSION) -X github.com/shalemq/shale/broker.shaleCommit=$(COMMIT)
 
-.PHONY: all build run test vet lint bench fuzz generate clean sdk-suites
+.PHONY: all build run test vet lint bench bench-peers fuzz generate clean sdk-suites
 
 all: build
 
@@ -42,6 +42,14 @@ lint: vet
 # Benchmarks are measurements, never assertions. BENCHTIME=3s for steadier numbers.
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -count $(BENCHCOUNT) ./kv/ ./log/ ./retention/ ./listeners/http/ ./integration/
+
+# shale bench against a fresh bin/shale beside raw Pebble, NATS JetStream and Redis
+# Streams on the same workloads, interleaved, with a table of ratios
+# (docs/performance.md). PEERS is the peer harness (its pebblelimit tool); RUNS, MB
+# and ONLY are read from the environment.
+PEERS ?= ../shared/bench
+bench-peers: build
+	PEERS=$(PEERS) integration/bench-peers.sh
 
 # Runs every fuzz target for FUZZTIME each (go test -fuzz takes one target at a time).
 fuzz:
