@@ -9,6 +9,7 @@ import (
 	"github.com/OneOfOne/xxhash"
 
 	"github.com/shalemq/shale/log"
+	"github.com/shalemq/shale/wire"
 )
 
 // Transport is how a client reached the server; the values are Iggy's
@@ -23,17 +24,10 @@ const (
 )
 
 func (t Transport) String() string {
-	switch t {
-	case TransportTCP:
-		return "tcp"
-	case TransportQUIC:
-		return "quic"
-	case TransportHTTP:
-		return "http"
-	case TransportWebSocket:
+	if t == TransportWebSocket {
 		return "websocket"
 	}
-	return "unknown"
+	return wire.TransportName(uint8(t))
 }
 
 // NoUser is the user id Iggy reports for a session that is not logged in.

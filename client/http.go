@@ -17,6 +17,7 @@ import (
 	"sync"
 
 	"github.com/shalemq/shale/wire"
+	"github.com/shalemq/shale/wire/rest"
 )
 
 // DialHTTP returns a client that carries binary requests over Iggy's REST
@@ -61,10 +62,7 @@ func (t *httpTransport) setToken(s string) {
 
 // httpError is a non-2xx answer turned into Iggy's code.
 func httpError(status int, body []byte) error {
-	var e struct {
-		ID   uint32 `json:"id"`
-		Code string `json:"code"`
-	}
+	var e rest.Error
 	if json.Unmarshal(body, &e) == nil && e.Code != "" && e.ID != 404 {
 		return wire.ErrorForCode(e.ID)
 	}
@@ -175,23 +173,18 @@ func consumerParam(c wire.Consumer) (string, error) {
 // statusName and compressionName pass invalid codes on as invalid names,
 // so the server, not the client, rejects them.
 func statusName(st uint8) string {
-	switch st {
-	case wire.UserActive:
-		return "active"
-	case wire.UserInactive:
-		return "inactive"
+	if name, ok := wire.UserStatusName(st); ok {
+		return name
 	}
 	return "status-" + strconv.Itoa(int(st))
 }
 
-func compressionName(c uint8) string {
-	switch c {
-	case wire.CompressionNone:
-		return "none"
-	case wire.CompressionGzip:
-		return "gzip"
+func compressionName(c uint8) *string {
+	name, ok := wire.CompressionName(c)
+	if !ok {
+		name = "compression-" + strconv.Itoa(int(c))
 	}
-	return "compression-" + strconv.Itoa(int(c))
+	return &name
 }
 
 // run maps one request onto its route and its answer onto the binary
@@ -202,9 +195,9 @@ func (t *httpTransport) run(ctx context.Context, req wire.Request, dst []byte) (
 		_, err := t.do(ctx, "GET", "/ping", nil, false)
 		return nil, err
 	case *wire.LoginUser:
-		return t.login(ctx, "/users/login", map[string]string{"username": r.Username, "password": r.Password})
+		return t.login(ctx, "/users/login", rest.Login{Username: r.Username, Password: r.Password})
 	case *wire.LoginWithPersonalAccessToken:
-		return t.login(ctx, "/personal-access-tokens/login", map[string]string{"token": r.Name})
+		return t.login(ctx, "/personal-access-tokens/login", rest.RawToken{Token: r.Name})
 	case *wire.LogoutUser:
 		_, err := t.do(ctx, "DELETE", "/users/logout", nil, false)
 		if err == nil {
@@ -225,45 +218,41 @@ func (t *httpTransport) run(ctx context.Context, req wire.Request, dst []byte) (
 		}
 		return convert(t.do(ctx, "GET", "/clients/"+strconv.FormatUint(uint64(r.ClientID), 10), nil, true))(clientFromJSON)
 	case *wire.GetSnapshot:
-		names := []string{"", "Stored", "Deflated", "Bzip2", "Zstd", "Lzma", "Xz"}
-		types := map[uint8]string{1: "FilesystemOverview", 2: "ProcessList", 3: "ResourceUsage", 4: "Test", 5: "ServerLogs", 6: "ServerConfig", 100: "All"}
-		var ts []string
+		req := rest.Snapshot{Compression: wire.SnapshotCompressionName(r.Compression)}
 		for _, c := range r.Types {
-			ts = append(ts, types[c])
+			req.SnapshotTypes = append(req.SnapshotTypes, wire.SnapshotTypeName(c))
 		}
-		return t.do(ctx, "POST", "/snapshot", map[string]any{"compression": names[r.Compression], "snapshot_types": ts}, false)
+		return t.do(ctx, "POST", "/snapshot", req, false)
 
 	case *wire.GetUser:
 		return convert(t.do(ctx, "GET", "/users/"+seg(r.User), nil, true))(userFromJSON)
 	case *wire.GetUsers:
 		return convert(t.do(ctx, "GET", "/users", nil, false))(usersFromJSON)
 	case *wire.CreateUser:
-		return convert(t.do(ctx, "POST", "/users", map[string]any{"username": r.Username, "password": r.Password,
-			"status": statusName(r.Status), "permissions": permsToJSON(r.Permissions)}, false))(userFromJSON)
+		return convert(t.do(ctx, "POST", "/users", rest.CreateUser{Username: r.Username, Password: r.Password,
+			Status: statusName(r.Status), Permissions: rest.PermissionsOf(r.Permissions)}, false))(userFromJSON)
 	case *wire.DeleteUser:
 		_, err := t.do(ctx, "DELETE", "/users/"+seg(r.User), nil, false)
 		return nil, err
 	case *wire.UpdateUser:
-		body := map[string]any{}
-		if r.Username != nil {
-			body["username"] = *r.Username
-		}
+		body := rest.UpdateUser{Username: r.Username}
 		if r.Status != nil {
-			body["status"] = statusName(*r.Status)
+			st := statusName(*r.Status)
+			body.Status = &st
 		}
 		_, err := t.do(ctx, "PUT", "/users/"+seg(r.User), body, false)
 		return nil, err
 	case *wire.UpdatePermissions:
-		_, err := t.do(ctx, "PUT", "/users/"+seg(r.User)+"/permissions", map[string]any{"permissions": permsToJSON(r.Permissions)}, false)
+		_, err := t.do(ctx, "PUT", "/users/"+seg(r.User)+"/permissions", rest.UpdatePermissions{Permissions: rest.PermissionsOf(r.Permissions)}, false)
 		return nil, err
 	case *wire.ChangePassword:
-		_, err := t.do(ctx, "PUT", "/users/"+seg(r.User)+"/password", map[string]string{"current_password": r.CurrentPassword, "new_password": r.NewPassword}, false)
+		_, err := t.do(ctx, "PUT", "/users/"+seg(r.User)+"/password", rest.ChangePassword{CurrentPassword: r.CurrentPassword, NewPassword: r.NewPassword}, false)
 		return nil, err
 
 	case *wire.GetPersonalAccessTokens:
 		return convert(t.do(ctx, "GET", "/personal-access-tokens", nil, false))(tokensFromJSON)
 	case *wire.CreatePersonalAccessToken:
-		return convert(t.do(ctx, "POST", "/personal-access-tokens", map[string]any{"name": r.Name, "expiry": r.Expiry}, false))(rawTokenFromJSON)
+		return convert(t.do(ctx, "POST", "/personal-access-tokens", rest.CreateToken{Name: r.Name, Expiry: &r.Expiry}, false))(rawTokenFromJSON)
 	case *wire.DeletePersonalAccessToken:
 		_, err := t.do(ctx, "DELETE", "/personal-access-tokens/"+url.PathEscape(r.Name), nil, false)
 		return nil, err
@@ -273,9 +262,9 @@ func (t *httpTransport) run(ctx context.Context, req wire.Request, dst []byte) (
 	case *wire.GetStreams:
 		return convert(t.do(ctx, "GET", "/streams", nil, false))(streamsFromJSON)
 	case *wire.CreateStream:
-		return convert(t.do(ctx, "POST", "/streams", map[string]string{"name": r.Name}, false))(streamFromJSON)
+		return convert(t.do(ctx, "POST", "/streams", rest.Name{Name: r.Name}, false))(streamFromJSON)
 	case *wire.UpdateStream:
-		_, err := t.do(ctx, "PUT", "/streams/"+seg(r.Stream), map[string]string{"name": r.Name}, false)
+		_, err := t.do(ctx, "PUT", "/streams/"+seg(r.Stream), rest.Name{Name: r.Name}, false)
 		return nil, err
 	case *wire.DeleteStream:
 		_, err := t.do(ctx, "DELETE", "/streams/"+seg(r.Stream), nil, false)
@@ -289,17 +278,17 @@ func (t *httpTransport) run(ctx context.Context, req wire.Request, dst []byte) (
 	case *wire.GetTopics:
 		return convert(t.do(ctx, "GET", "/streams/"+seg(r.Stream)+"/topics", nil, true))(topicsFromJSON)
 	case *wire.CreateTopic:
-		body := map[string]any{"name": r.Name, "partitions_count": r.PartitionsCount, "compression_algorithm": compressionName(r.Compression),
-			"message_expiry": r.MessageExpiry, "max_topic_size": r.MaxTopicSize}
+		body := rest.TopicRequest{Name: r.Name, PartitionsCount: &r.PartitionsCount, CompressionAlgorithm: compressionName(r.Compression),
+			MessageExpiry: &r.MessageExpiry, MaxTopicSize: &r.MaxTopicSize}
 		if r.ReplicationFactor != 0 {
-			body["replication_factor"] = r.ReplicationFactor
+			body.ReplicationFactor = &r.ReplicationFactor
 		}
 		return convert(t.do(ctx, "POST", "/streams/"+seg(r.Stream)+"/topics", body, false))(topicDetailsFromJSON(true))
 	case *wire.UpdateTopic:
-		body := map[string]any{"name": r.Name, "compression_algorithm": compressionName(r.Compression),
-			"message_expiry": r.MessageExpiry, "max_topic_size": r.MaxTopicSize}
+		body := rest.TopicRequest{Name: r.Name, CompressionAlgorithm: compressionName(r.Compression),
+			MessageExpiry: &r.MessageExpiry, MaxTopicSize: &r.MaxTopicSize}
 		if r.ReplicationFactor != 0 {
-			body["replication_factor"] = r.ReplicationFactor
+			body.ReplicationFactor = &r.ReplicationFactor
 		}
 		_, err := t.do(ctx, "PUT", topicPath(r.Stream, r.Topic), body, false)
 		return nil, err
@@ -310,7 +299,7 @@ func (t *httpTransport) run(ctx context.Context, req wire.Request, dst []byte) (
 		_, err := t.do(ctx, "DELETE", topicPath(r.Stream, r.Topic)+"/purge", nil, false)
 		return nil, err
 	case *wire.CreatePartitions:
-		_, err := t.do(ctx, "POST", topicPath(r.Stream, r.Topic)+"/partitions", map[string]uint32{"partitions_count": r.Count}, false)
+		_, err := t.do(ctx, "POST", topicPath(r.Stream, r.Topic)+"/partitions", rest.CreatePartitions{PartitionsCount: &r.Count}, false)
 		return nil, err
 	case *wire.DeletePartitions:
 		_, err := t.do(ctx, "DELETE", topicPath(r.Stream, r.Topic)+"/partitions?partitions_count="+strconv.FormatUint(uint64(r.Count), 10), nil, false)
@@ -332,7 +321,7 @@ func (t *httpTransport) run(ctx context.Context, req wire.Request, dst []byte) (
 		}
 		return convert(b, err)(groupsFromJSON)
 	case *wire.CreateConsumerGroup:
-		return convert(t.do(ctx, "POST", topicPath(r.Stream, r.Topic)+"/consumer-groups", map[string]string{"name": r.Name}, false))(groupFromJSON)
+		return convert(t.do(ctx, "POST", topicPath(r.Stream, r.Topic)+"/consumer-groups", rest.Name{Name: r.Name}, false))(groupFromJSON)
 	case *wire.DeleteConsumerGroup:
 		_, err := t.do(ctx, "DELETE", topicPath(r.Stream, r.Topic)+"/consumer-groups/"+seg(r.Group), nil, false)
 		return nil, err
@@ -353,9 +342,9 @@ func (t *httpTransport) run(ctx context.Context, req wire.Request, dst []byte) (
 		if err != nil {
 			return nil, err
 		}
-		body := map[string]any{"consumer_id": cid, "offset": r.Offset}
+		body := rest.StoreOffset{ConsumerID: rest.FlexID(cid), Offset: &r.Offset}
 		if r.Partition.Set {
-			body["partition_id"] = r.Partition.ID
+			body.PartitionID = &r.Partition.ID
 		}
 		_, err = t.do(ctx, "PUT", topicPath(r.Stream, r.Topic)+"/consumer-offsets", body, false)
 		return nil, err
@@ -383,12 +372,7 @@ func (t *httpTransport) login(ctx context.Context, path string, body any) ([]byt
 	if err != nil {
 		return nil, err
 	}
-	var id struct {
-		UserID      uint32 `json:"user_id"`
-		AccessToken struct {
-			Token string `json:"token"`
-		} `json:"access_token"`
-	}
+	var id rest.Identity
 	if err := json.Unmarshal(b, &id); err != nil {
 		return nil, err
 	}
@@ -407,27 +391,17 @@ func convert(b []byte, err error) func(fn func([]byte) ([]byte, error)) ([]byte,
 }
 
 func (t *httpTransport) send(ctx context.Context, r *wire.SendMessages) error {
-	kinds := map[wire.PartitioningKind]string{wire.PartitionBalanced: "balanced", wire.PartitionByID: "partition_id", wire.PartitionByMessageKey: "messages_key"}
-	type msgJSON struct {
-		ID          string `json:"id"`
-		Payload     string `json:"payload"`
-		UserHeaders string `json:"user_headers,omitempty"`
-	}
-	var msgs []msgJSON
+	value := base64.StdEncoding.EncodeToString(r.Partitioning.Value)
+	body := rest.SendMessages{Partitioning: rest.Partitioning{Kind: r.Partitioning.Kind.Name(), Value: &value},
+		Messages: []rest.SendMessage{}}
 	it := wire.NewMessageIter(r.Messages)
 	for m, ok := it.Next(); ok; m, ok = it.Next() {
-		mj := msgJSON{ID: u128String(m.ID()), Payload: base64.StdEncoding.EncodeToString(m.Payload())}
+		payload := base64.StdEncoding.EncodeToString(m.Payload())
+		mj := rest.SendMessage{ID: strconv.AppendQuote(nil, u128String(m.ID())), Payload: &payload}
 		if h := m.UserHeaders(); len(h) > 0 {
-			mj.UserHeaders = base64.StdEncoding.EncodeToString(h)
+			mj.UserHeaders = strconv.AppendQuote(nil, base64.StdEncoding.EncodeToString(h))
 		}
-		msgs = append(msgs, mj)
-	}
-	if msgs == nil {
-		msgs = []msgJSON{}
-	}
-	body := map[string]any{
-		"partitioning": map[string]string{"kind": kinds[r.Partitioning.Kind], "value": base64.StdEncoding.EncodeToString(r.Partitioning.Value)},
-		"messages":     msgs,
+		body.Messages = append(body.Messages, mj)
 	}
 	_, err := t.do(ctx, "POST", topicPath(r.Stream, r.Topic)+"/messages", body, false)
 	return err
@@ -438,9 +412,8 @@ func (t *httpTransport) poll(ctx context.Context, r *wire.PollMessages, dst []by
 	if err != nil {
 		return nil, err
 	}
-	kinds := []string{"", "offset", "timestamp", "first", "last", "next"}
 	q := url.Values{"consumer_id": {cid}, "partition_id": {strconv.FormatUint(uint64(r.Partition.ID), 10)},
-		"kind": {kinds[r.Strategy.Kind]}, "value": {strconv.FormatUint(r.Strategy.Value, 10)},
+		"kind": {r.Strategy.Kind.Name()}, "value": {strconv.FormatUint(r.Strategy.Value, 10)},
 		"count": {strconv.FormatUint(uint64(r.Count), 10)}, "auto_commit": {strconv.FormatBool(r.AutoCommit)}}
 	b, err := t.do(ctx, "GET", topicPath(r.Stream, r.Topic)+"/messages?"+q.Encode(), nil, false)
 	if err != nil {
@@ -463,48 +436,23 @@ func headersFromJSON(raw json.RawMessage) ([]byte, error) {
 	if json.Unmarshal(raw, &pre) == nil {
 		return base64.StdEncoding.DecodeString(pre)
 	}
-	var entries []struct{ Key, Value struct{ Kind, Value string } }
+	var entries []rest.Header
 	if err := json.Unmarshal(raw, &entries); err != nil {
 		return nil, err
 	}
-	kinds := []string{"", "raw", "string", "bool", "int8", "int16", "int32", "int64", "int128", "uint8", "uint16", "uint32", "uint64", "uint128", "float32", "float64"}
 	var hs []wire.UserHeader
 	for _, e := range entries {
+		if e.Key == nil || e.Value == nil {
+			return nil, errors.New("user header entry without key or value")
+		}
 		k, err1 := base64.StdEncoding.DecodeString(e.Key.Value)
 		v, err2 := base64.StdEncoding.DecodeString(e.Value.Value)
 		if err := errors.Join(err1, err2); err != nil {
 			return nil, err
 		}
-		hs = append(hs, wire.UserHeader{Key: wire.HeaderValue{Kind: wire.HeaderKind(slices.Index(kinds, e.Key.Kind)), Bytes: k},
-			Value: wire.HeaderValue{Kind: wire.HeaderKind(slices.Index(kinds, e.Value.Kind)), Bytes: v}})
+		kk, _ := wire.ParseHeaderKind(e.Key.Kind)
+		vk, _ := wire.ParseHeaderKind(e.Value.Kind)
+		hs = append(hs, wire.UserHeader{Key: wire.HeaderValue{Kind: kk, Bytes: k}, Value: wire.HeaderValue{Kind: vk, Bytes: v}})
 	}
 	return wire.AppendUserHeaders(nil, hs...), nil
-}
-
-// ParseByteSize reads Iggy's byte-size strings ("1.5 KiB", "0 B").
-func ParseByteSize(s string) (uint64, error) {
-	num, unit, ok := strings.Cut(s, " ")
-	if !ok {
-		return strconv.ParseUint(s, 10, 64)
-	}
-	units := map[string]uint64{"B": 1, "KB": 1e3, "KiB": 1 << 10, "MB": 1e6, "MiB": 1 << 20, "GB": 1e9, "GiB": 1 << 30,
-		"TB": 1e12, "TiB": 1 << 40, "PB": 1e15, "PiB": 1 << 50, "EB": 1e18, "EiB": 1 << 60}
-	u, ok := units[unit]
-	if !ok {
-		return 0, fmt.Errorf("byte size %q: unknown unit", s)
-	}
-	whole, frac, _ := strings.Cut(num, ".")
-	w, err := strconv.ParseUint(whole, 10, 64)
-	if err != nil {
-		return 0, err
-	}
-	v := w * u
-	if frac != "" {
-		f, err := strconv.ParseUint((frac + "000")[:3], 10, 64)
-		if err != nil || len(frac) > 3 {
-			return 0, fmt.Errorf("byte size %q", s)
-		}
-		v += f * u / 1000
-	}
-	return v, nil
 }

@@ -7,19 +7,12 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/shalemq/shale/wire"
+	"github.com/shalemq/shale/wire/rest"
 )
-
-// errorBody is Iggy's JSON error (HTTP.md §1.5): all four fields always.
-type errorBody struct {
-	ID     uint32  `json:"id"`
-	Code   string  `json:"code"`
-	Reason string  `json:"reason"`
-	Field  *string `json:"field"`
-}
 
 // notFound is the generic 404 some read routes answer instead of the
 // domain error.
-var notFound = errorBody{ID: 404, Code: "not_found", Reason: "Resource not found"}
+var notFound = rest.Error{ID: 404, Code: "not_found", Reason: "Resource not found"}
 
 // plainError is a framework-level failure: a status and a text body.
 type plainError struct {
@@ -103,15 +96,18 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 		return c.Status(fe.Code).SendString(fe.Message)
 	}
 	code := wire.CodeOf(err)
-	if code == wire.ErrError.Code {
-		s.opts.Logger.Error("http request failed", "method", c.Method(), "path", c.Path(), "err", err)
-	}
 	we := wire.ErrorForCode(code)
+	if code == wire.ErrError.Code {
+		// A failure of ours, not of the request: log the cause, answer
+		// 500 without it (docs/compatibility.md).
+		s.opts.Logger.Error("http request failed", "method", c.Method(), "path", c.Path(), "err", err)
+		return c.Status(fiber.StatusInternalServerError).JSON(rest.Error{ID: code, Code: we.Name, Reason: "internal error"})
+	}
 	reason := err.Error()
 	if reason == we.Name {
 		reason = strings.ReplaceAll(we.Name, "_", " ")
 	}
-	return c.Status(statusOf(code)).JSON(errorBody{ID: code, Code: we.Name, Reason: reason, Field: fieldOf(code)})
+	return c.Status(statusOf(code)).JSON(rest.Error{ID: code, Code: we.Name, Reason: reason, Field: fieldOf(code)})
 }
 
 // genericNotFound answers the fixed not_found body.

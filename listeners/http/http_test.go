@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/shalemq/shale/broker/brokertest"
+	"github.com/shalemq/shale/wire/rest"
 )
 
 type api struct {
@@ -71,7 +72,7 @@ func (a *api) expect(method, path, body string, status int, want string) string 
 func (a *api) login(user, pw string) {
 	a.t.Helper()
 	b := a.expect("POST", "/users/login", `{"username":"`+user+`","password":"`+pw+`"}`, 200, `"access_token"`)
-	var id identityView
+	var id rest.Identity
 	if err := json.Unmarshal([]byte(b), &id); err != nil || id.AccessToken.Token == "" {
 		a.t.Fatalf("login body %s: %v", b, err)
 	}
@@ -99,7 +100,7 @@ func TestPublicAndAuth(t *testing.T) {
 	}
 	old := a.token
 	b := a.expect("POST", "/users/refresh-token", `{"token":"`+old+`"}`, 200, `"access_token"`)
-	var id identityView
+	var id rest.Identity
 	_ = json.Unmarshal([]byte(b), &id)
 	a.expect("POST", "/users/refresh-token", `{"token":"`+old+`"}`, 401, `"invalid_access_token"`)
 	a.token = id.AccessToken.Token

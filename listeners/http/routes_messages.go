@@ -19,23 +19,10 @@ import (
 
 	"github.com/shalemq/shale/broker"
 	"github.com/shalemq/shale/wire"
+	"github.com/shalemq/shale/wire/rest"
 )
 
-var headerKinds = []string{"", "raw", "string", "bool", "int8", "int16", "int32", "int64", "int128",
-	"uint8", "uint16", "uint32", "uint64", "uint128", "float32", "float64"}
-
-func headerKindCode(name string) (wire.HeaderKind, bool) {
-	i := slices.Index(headerKinds, name)
-	return wire.HeaderKind(i), i > 0
-}
-
-var pollKinds = map[string]broker.Strategy{
-	"offset": broker.StrategyOffset, "o": broker.StrategyOffset,
-	"timestamp": broker.StrategyTimestamp, "t": broker.StrategyTimestamp,
-	"first": broker.StrategyFirst, "f": broker.StrategyFirst,
-	"last": broker.StrategyLast, "l": broker.StrategyLast,
-	"next": broker.StrategyNext, "n": broker.StrategyNext,
-}
+// Message routes: poll, send, flush.
 
 func (s *Server) poll(c *fiber.Ctx) error {
 	bad := func(msg string) error {
@@ -51,10 +38,11 @@ func (s *Server) poll(c *fiber.Ctx) error {
 	}
 	strategy := broker.StrategyOffset
 	if k := c.Query("kind"); k != "" {
-		var known bool
-		if strategy, known = pollKinds[k]; !known {
+		kind, known := wire.ParsePollKind(k)
+		if !known {
 			return bad("unknown kind " + strconv.Quote(k))
 		}
+		strategy = broker.Strategy(kind)
 	}
 	var value uint64
 	if v := c.Query("value"); v != "" {
@@ -182,20 +170,9 @@ func appendHeadersJSON(dst, raw []byte) []byte {
 }
 
 func appendHeaderValue(dst []byte, v wire.HeaderValue) []byte {
-	dst = fmt.Appendf(dst, `{"kind":"%s","value":"`, headerKinds[v.Kind])
+	dst = fmt.Appendf(dst, `{"kind":"%s","value":"`, v.Kind.Name())
 	dst = base64.StdEncoding.AppendEncode(dst, v.Bytes)
 	return append(dst, `"}`...)
-}
-
-type headerValueJSON struct {
-	Kind  string `json:"kind"`
-	Value string `json:"value"`
-}
-
-type sendMessageJSON struct {
-	ID          json.RawMessage `json:"id"`
-	Payload     *string         `json:"payload"`
-	UserHeaders json.RawMessage `json:"user_headers"`
 }
 
 // send appends a batch (HTTP.md §4.10.2): exactly the two top-level keys,
@@ -215,10 +192,7 @@ func (s *Server) send(c *fiber.Ctx) error {
 	if !ok1 || !ok2 {
 		return unprocessable("missing field `partitioning` or `messages`")
 	}
-	var part struct {
-		Kind  string  `json:"kind"`
-		Value *string `json:"value"`
-	}
+	var part rest.Partitioning
 	if err := json.Unmarshal(rawPart, &part); err != nil || part.Value == nil {
 		return unprocessable("partitioning")
 	}
@@ -227,10 +201,11 @@ func (s *Server) send(c *fiber.Ctx) error {
 		return unprocessable("partitioning.value: " + err.Error())
 	}
 	var p broker.Partitioning
-	switch part.Kind {
-	case "balanced":
+	kind, _ := wire.ParsePartitioningKind(part.Kind)
+	switch kind {
+	case wire.PartitionBalanced:
 		p.Kind = broker.PartitionBalanced
-	case "partition_id":
+	case wire.PartitionByID:
 		if len(pv) == 0 {
 			return fmt.Errorf("empty partition id: %w", wire.ErrInvalidKeyValueLength)
 		}
@@ -238,7 +213,7 @@ func (s *Server) send(c *fiber.Ctx) error {
 			return fmt.Errorf("partition id of %d bytes: %w", len(pv), wire.ErrInvalidCommand)
 		}
 		p = broker.Partitioning{Kind: broker.PartitionID, ID: binary.LittleEndian.Uint32(pv)}
-	case "messages_key":
+	case wire.PartitionByMessageKey:
 		if len(pv) == 0 || len(pv) > 255 {
 			return fmt.Errorf("messages key of %d bytes: %w", len(pv), wire.ErrInvalidKeyValueLength)
 		}
@@ -246,7 +221,7 @@ func (s *Server) send(c *fiber.Ctx) error {
 	default:
 		return unprocessable("unknown partitioning kind " + strconv.Quote(part.Kind))
 	}
-	var msgs []sendMessageJSON
+	var msgs []rest.SendMessage
 	if err := json.Unmarshal(rawMsgs, &msgs); err != nil {
 		return unprocessable("messages: " + err.Error())
 	}
@@ -327,10 +302,7 @@ func parseHeaders(raw json.RawMessage) ([]byte, error) {
 		}
 		return b, nil
 	}
-	var entries []struct {
-		Key   *headerValueJSON `json:"key"`
-		Value *headerValueJSON `json:"value"`
-	}
+	var entries []rest.Header
 	if err := json.Unmarshal(raw, &entries); err != nil {
 		return nil, err
 	}
@@ -359,8 +331,8 @@ func parseHeaders(raw json.RawMessage) ([]byte, error) {
 	return b, nil
 }
 
-func headerValue(j *headerValueJSON) (wire.HeaderValue, error) {
-	kind, ok := headerKindCode(j.Kind)
+func headerValue(j *rest.HeaderValue) (wire.HeaderValue, error) {
+	kind, ok := wire.ParseHeaderKind(j.Kind)
 	if !ok {
 		return wire.HeaderValue{}, errors.New("unknown header kind " + strconv.Quote(j.Kind))
 	}
@@ -369,4 +341,21 @@ func headerValue(j *headerValueJSON) (wire.HeaderValue, error) {
 		return wire.HeaderValue{}, err
 	}
 	return wire.HeaderValue{Kind: kind, Bytes: b}, nil
+}
+
+func (s *Server) flush(c *fiber.Ctx) error {
+	pid, err := pathU32(c, "partition_id")
+	if err != nil {
+		return err
+	}
+	// Both "true" and the Rust SDK's "fsync=true" spellings.
+	v := strings.TrimPrefix(c.Params("fsync"), "fsync=")
+	fsync, err := strconv.ParseBool(v)
+	if err != nil || (v != "true" && v != "false") {
+		return &plainError{status: fiber.StatusBadRequest, text: "Invalid URL: fsync must be true or false"}
+	}
+	if err := s.b.FlushUnsavedBuffer(session(c), ident(c, "stream_id"), ident(c, "topic_id"), pid, fsync); err != nil {
+		return err
+	}
+	return empty(c, fiber.StatusOK)
 }
