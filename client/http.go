@@ -456,3 +456,7 @@ func headersFromJSON(raw json.RawMessage) ([]byte, error) {
 	}
 	return wire.AppendUserHeaders(nil, hs...), nil
 }
+
+// ParseByteSize reads Iggy's byte-size text ("1.5 KiB", "0 B"); see
+// rest.ParseSize.
+func ParseByteSize(s string) (uint64, error) { return rest.ParseSize(s) }
