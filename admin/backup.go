@@ -29,7 +29,7 @@ const Extension = ".tar.zst"
 
 // BackupOptions configure Prepare.
 type BackupOptions struct {
-	// ShaleVersion goes into the manifest.
+	// ShaleVersion goes into the manifest. Default broker.ShaleVersion().
 	ShaleVersion string
 	// Clock stamps the manifest. Default time.Now.
 	Clock func() time.Time
@@ -57,6 +57,9 @@ func Prepare(b *broker.Broker, opts BackupOptions) (_ *Backup, err error) {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
+	}
+	if opts.ShaleVersion == "" {
+		opts.ShaleVersion = broker.ShaleVersion()
 	}
 	created := opts.Clock().UTC()
 	ckpt, err := b.Checkpoint()

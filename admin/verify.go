@@ -166,3 +166,19 @@ func (t *trackedReader) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// ReadManifestChecksum returns the checksum stored in an archive's second
+// entry without checking anything else.
+func ReadManifestChecksum(r io.Reader) (string, error) {
+	zr, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1))
+	if err != nil {
+		return "", err
+	}
+	defer zr.Close()
+	tr := tar.NewReader(zr)
+	if _, err := readSmall(tr, ManifestName); err != nil {
+		return "", err
+	}
+	sum, err := readSmall(tr, ManifestSumName)
+	return strings.TrimSpace(string(sum)), err
+}

@@ -50,5 +50,6 @@ func rootCommand() *cobra.Command {
 	root.SetVersionTemplate(versionText())
 	root.AddCommand(serveCommand(), versionCommand())
 	root.AddCommand(benchCommand())
+	root.AddCommand(backupCommand(), restoreCommand())
 	return root
 }

@@ -181,6 +181,10 @@ func start(cfg *config.Config, environ []string, logger *slog.Logger, stdout io.
 		Node:       broker.Node{ClusterName: "single-node", Name: "iggy-node"},
 	})
 
+	if n, err := s.broker.RemoveStaleCheckpoints(); err != nil || n > 0 {
+		logger.Warn("removed checkpoints a stopped backup left behind", "count", n, "err", err)
+	}
+
 	bin := binproto.NewServer(s.broker, binproto.Options{
 		Logger:            logger,
 		Registerer:        reg,
