@@ -19,6 +19,11 @@ const (
 // reads itself rather than as settings (cmd/shale, through Getenv).
 var nonConfigEnv = []string{"CONFIG_PATH", "ENV_PATH", "DISPLAY_CONFIG", "ROOT_USERNAME", "ROOT_PASSWORD"}
 
+// clientEnv are the names the client verbs of cmd/shale read (docs/cli.md):
+// not settings, but set in the same shells that start the server.
+var clientEnv = []string{"TRANSPORT", "TCP_SERVER_ADDRESS", "QUIC_SERVER_ADDRESS", "HTTP_API_URL", "USERNAME",
+	"PASSWORD", "TOKEN", "TLS_CA_FILE", "TLS_SERVER_NAME", "TLS_SKIP_VERIFY", "CONTEXT", "OUTPUT", "HOME"}
+
 // iggyOnlyEnv are IGGY_ names Iggy's own tooling sets that are not server
 // settings; Iggy does not warn about them, so neither does shale.
 var iggyOnlyEnv = []string{"CI_BUILD", "CONNECTORS_CONFIG_PATH", "MCP_CONFIG_PATH", "TEST_CLEANUP_DISABLED", "TEST_VERBOSE"}
@@ -102,7 +107,7 @@ func envProvider(prefix string, environ []string, idx fieldIndex, cfg *Config, s
 }
 
 func unknownEnv(prefix, name, suffix string, idx fieldIndex, cfg *Config) {
-	if slices.Contains(nonConfigEnv, suffix) {
+	if slices.Contains(nonConfigEnv, suffix) || slices.Contains(clientEnv, suffix) {
 		return
 	}
 	if prefix == iggyPrefix {

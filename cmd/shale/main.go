@@ -1,9 +1,9 @@
 // Command shale is the shale server and its tools: serve, and (as they land)
-// bench, backup, restore and the admin CLI verbs.
+// bench, backup, restore; and the client verbs an operator types, shaped
+// like the Iggy CLI's (cli_*.go, docs/cli.md).
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 
@@ -23,18 +23,15 @@ func (e *exitError) Unwrap() error { return e.err }
 
 func main() {
 	if err := run(os.Args[1:]); err != nil {
-		fmt.Fprintln(os.Stderr, "shale:", err)
-		var ee *exitError
-		if errors.As(err, &ee) {
-			os.Exit(ee.code)
-		}
-		os.Exit(1)
+		code, msg := exitCode(err)
+		fmt.Fprintln(os.Stderr, "shale:", msg)
+		os.Exit(code)
 	}
 }
 
 func run(args []string) error {
 	root := rootCommand()
-	root.SetArgs(args)
+	root.SetArgs(expandGlobalShorthands(args))
 	return root.Execute()
 }
 
@@ -51,5 +48,6 @@ func rootCommand() *cobra.Command {
 	root.AddCommand(serveCommand(), versionCommand())
 	root.AddCommand(benchCommand())
 	root.AddCommand(backupCommand(), restoreCommand())
+	addClientCommands(root, newGlobals())
 	return root
 }
