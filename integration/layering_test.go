@@ -28,14 +28,16 @@ var allowed = map[string][]string{
 	"broker/auth":          {"kv", "wire"},
 	"broker/brokertest":    {"broker", "broker/auth", "log", "kv", "kv/kvtest", "wire"},
 	"listeners/binproto":   {"broker", "wire"},
-	"listeners/tcp":        {"listeners/binproto", "broker", "wire"},
-	"listeners/quic":       {"listeners/binproto", "broker", "wire"},
-	"listeners/http":       {"broker", "wire", "wire/rest", "admin"},
-	"admin":                {"broker", "wire"},
-	"retention":            {"log", "wire"},
-	"client":               {"wire", "wire/rest"},
-	"client/bench":         {"client", "wire"},
-	"integration":          {"client", "wire"},
+	// Test helpers only: a client's conversation with a binary listener.
+	"listeners/binproto/binprototest": {"broker/brokertest", "client", "wire", "wire/wiretest"},
+	"listeners/tcp":                   {"listeners/binproto", "broker", "wire"},
+	"listeners/quic":                  {"listeners/binproto", "broker", "wire"},
+	"listeners/http":                  {"broker", "wire", "wire/rest", "admin"},
+	"admin":                           {"broker", "wire"},
+	"retention":                       {"log", "wire"},
+	"client":                          {"wire", "wire/rest"},
+	"client/bench":                    {"client", "wire"},
+	"integration":                     {"client", "wire"},
 }
 
 // restricted third-party imports: only the listed packages of ours may import

@@ -184,7 +184,7 @@ func (s *Server) serveFrame(r io.Reader, w io.Writer, hdr [8]byte, sess *broker.
 	defer s.putBuf(out)
 	resp, herr := s.dispatch(sess, code, buf, (*out)[:wire.ResponseHeaderSize])
 	*out = resp[:0]
-	s.latency.WithLabelValues(s.opts.Transport, code.String()).Observe(time.Since(start).Seconds())
+	s.latency.WithLabelValues(s.opts.Transport, commandName(code)).Observe(time.Since(start).Seconds())
 	if herr != nil {
 		if err := s.writeError(w, code, herr); err != nil {
 			return false, err
@@ -201,7 +201,7 @@ func (s *Server) serveFrame(r io.Reader, w io.Writer, hdr [8]byte, sess *broker.
 
 func (s *Server) writeError(w io.Writer, code wire.Command, err error) error {
 	c := wire.CodeOf(err)
-	s.errs.WithLabelValues(s.opts.Transport, code.String(), fmt.Sprint(c)).Inc()
+	s.errs.WithLabelValues(s.opts.Transport, commandName(code), fmt.Sprint(c)).Inc()
 	if c == wire.ErrError.Code {
 		s.opts.Logger.Error("request failed", "command", code, "err", err)
 	} else {
