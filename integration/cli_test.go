@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -312,5 +311,3 @@ func TestCLICompletion(t *testing.T) {
 		{line: g + "__complete topic list ''", want: `(?m)^completes-me$`},
 	})
 }
-
-var _ = net.JoinHostPort

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -448,5 +447,3 @@ func toMessageJSON(partition uint32, m wire.Message) messageJSON {
 	}
 	return j
 }
-
-var _ = json.Marshal

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -234,5 +233,3 @@ func printMessage(w *bufio.Writer, format string, showHeaders bool, partition ui
 	}
 	return w.WriteByte('\n')
 }
-
-var _ = errors.Is

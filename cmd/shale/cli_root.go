@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -13,7 +12,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/shalemq/shale/client"
 	"github.com/shalemq/shale/wire"
@@ -436,8 +434,3 @@ func snapshotCommand(g *globals) *cobra.Command {
 	cmd.Flags().StringVarP(&outDir, "out-dir", "o", ".", "directory to write the snapshot into")
 	return cmd
 }
-
-var (
-	_ = errors.New
-	_ pflag.Value
-)
