@@ -266,8 +266,8 @@ func TestBackupRestoreWhileProducing(t *testing.T) {
 	prod.waitProgress(t, prod.snapshot())
 	before = prod.snapshot()
 	path = filepath.Join(dir, "cli.tar.zst")
-	out, err := shaleCmd(t, []string{"IGGY_USERNAME=" + RootUser, "IGGY_PASSWORD=" + RootPassword},
-		"backup", "--out", path, "--http-api-url", "http://"+s.Ports.HTTP)
+	out, err := shaleCmd(t, []string{"IGGY_USERNAME=" + RootUser, "IGGY_PASSWORD=" + RootPassword, "IGGY_HTTP_API_URL=http://" + s.Ports.HTTP},
+		"backup", "--out", path)
 	if err != nil {
 		t.Fatalf("shale backup: %v\n%s", err, out)
 	}

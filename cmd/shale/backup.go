@@ -1,88 +1,26 @@
 package main
 
 import (
-	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
-	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
-	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/shalemq/shale/admin"
 	shalehttp "github.com/shalemq/shale/listeners/http"
+	"github.com/shalemq/shale/wire"
 )
 
-// httpConn is how the backup command reaches a server: Iggy CLI's flag
-// names, falling back to IGGY_* environment variables. It is deliberately
-// small; the CLI verbs' shared connection flags can replace it.
-type httpConn struct {
-	url, username, password, token string
-}
-
-func (c *httpConn) flags(cmd *cobra.Command) {
-	f := cmd.Flags()
-	f.StringVar(&c.url, "http-api-url", "", "server HTTP API URL (env IGGY_HTTP_API_URL; default http://127.0.0.1:3000)")
-	f.StringVar(&c.username, "username", "", "user name (env IGGY_USERNAME)")
-	f.StringVar(&c.password, "password", "", "password (env IGGY_PASSWORD)")
-	f.StringVar(&c.token, "token", "", "personal access token, instead of user name and password (env IGGY_TOKEN)")
-}
-
-// resolve fills unset fields from the environment.
-func (c *httpConn) resolve(getenv func(string) string) error {
-	for _, v := range []struct {
-		dst *string
-		env string
-	}{{&c.url, "IGGY_HTTP_API_URL"}, {&c.username, "IGGY_USERNAME"}, {&c.password, "IGGY_PASSWORD"}, {&c.token, "IGGY_TOKEN"}} {
-		if *v.dst == "" {
-			*v.dst = getenv(v.env)
-		}
-	}
-	if c.url == "" {
-		c.url = "http://127.0.0.1:3000"
-	}
-	c.url = strings.TrimRight(c.url, "/")
-	if c.token == "" && (c.username == "" || c.password == "") {
-		return errors.New("no credentials: give --username and --password, or --token (or IGGY_USERNAME/IGGY_PASSWORD, IGGY_TOKEN)")
-	}
-	return nil
-}
-
-// login returns a JWT for the credentials.
-func (c *httpConn) login(client *http.Client) (string, error) {
-	path, body := "/users/login", map[string]string{"username": c.username, "password": c.password}
-	if c.token != "" {
-		path, body = "/personal-access-tokens/login", map[string]string{"token": c.token}
-	}
-	b, _ := json.Marshal(body)
-	resp, err := client.Post(c.url+path, "application/json", bytes.NewReader(b))
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("login at %s: %s %s", c.url, resp.Status, bytes.TrimSpace(msg))
-	}
-	var id struct {
-		AccessToken struct {
-			Token string `json:"token"`
-		} `json:"access_token"`
-	}
-	if err := json.Unmarshal(msg, &id); err != nil || id.AccessToken.Token == "" {
-		return "", fmt.Errorf("login at %s: unexpected answer %q", c.url, msg)
-	}
-	return id.AccessToken.Token, nil
-}
-
-func backupCommand() *cobra.Command {
-	var conn httpConn
+func backupCommand(g *globals) *cobra.Command {
 	var out string
 	var noProgress bool
 	cmd := &cobra.Command{
@@ -93,21 +31,35 @@ consumer offsets and groups, users and tokens) while it keeps serving, and
 save it as one archive. The archive is checked before it is kept.
 --out may name a directory; the server's file name is then used.
 
+It connects over HTTP with the connection flags, environment and contexts
+of the client verbs (--http-api-url, --username, --password, --token; also
+IGGY_HTTP_API_URL and IGGY_TOKEN). The user must be root, or hold
+manage_servers, read_streams and manage_users.
+
 Verify an archive offline with "shale backup verify FILE" and restore it with
 "shale restore --from FILE --data-dir DIR" (docs/backup.md).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := conn.resolve(os.Getenv); err != nil {
-				return &exitError{code: 2, err: err}
+			if err := g.resolve(cmd); err != nil {
+				return err
+			}
+			g.Transport = "http"
+			if f := cmd.Flags().Lookup("http-api-url"); !f.Changed && g.environ(cliEnv["http-api-url"]) == "" && g.environ("IGGY_HTTP_API_URL") != "" && g.HTTPAPIURL == defaultHTTPURL {
+				g.HTTPAPIURL = g.environ("IGGY_HTTP_API_URL")
+			}
+			if g.Token == "" && g.Username == "" {
+				g.Token = g.environ("IGGY_TOKEN")
 			}
 			progress := false
 			if fi, err := os.Stderr.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 && !noProgress {
 				progress = true
 			}
-			return runBackup(conn, out, progress, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			// Interrupted, the partial file is removed.
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return runBackup(ctx, g, out, progress, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
-	conn.flags(cmd)
 	cmd.Flags().StringVar(&out, "out", "", "archive file or directory to write (required)")
 	cmd.Flags().BoolVar(&noProgress, "no-progress", false, "no progress line even on a terminal")
 	_ = cmd.MarkFlagRequired("out")
@@ -141,31 +93,21 @@ func verifyCommand() *cobra.Command {
 	return cmd
 }
 
-func runBackup(conn httpConn, out string, progress bool, stdout, stderr io.Writer) (err error) {
-	client := &http.Client{Timeout: 0}
-	jwt, err := conn.login(&http.Client{Timeout: 30 * time.Second})
+func runBackup(ctx context.Context, g *globals, out string, progress bool, stdout, stderr io.Writer) (err error) {
+	c, err := g.connect(ctx)
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequest(http.MethodGet, conn.url+shalehttp.BackupPath, nil)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+jwt)
+	defer c.Close()
 	start := time.Now()
-	resp, err := client.Do(req)
+	resp, err := c.GetStream(ctx, shalehttp.BackupPath)
 	if err != nil {
-		return err
+		if errors.Is(err, wire.ErrUnauthorized) {
+			return fmt.Errorf("backup: %w (a backup needs root, or manage_servers, read_streams and manage_users)", err)
+		}
+		return fmt.Errorf("backup: %w", err)
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		hint := ""
-		if resp.StatusCode == http.StatusForbidden {
-			hint = " (a backup needs root, or manage_servers, read_streams and manage_users)"
-		}
-		return fmt.Errorf("backup: %s %s%s", resp.Status, bytes.TrimSpace(msg), hint)
-	}
 
 	path := out
 	if fi, err := os.Stat(out); err == nil && fi.IsDir() {

@@ -47,7 +47,8 @@ func rootCommand() *cobra.Command {
 	root.SetVersionTemplate(versionText())
 	root.AddCommand(serveCommand(), versionCommand())
 	root.AddCommand(benchCommand())
-	root.AddCommand(backupCommand(), restoreCommand())
-	addClientCommands(root, newGlobals())
+	g := newGlobals()
+	root.AddCommand(backupCommand(g), restoreCommand())
+	addClientCommands(root, g)
 	return root
 }
