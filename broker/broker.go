@@ -63,8 +63,10 @@ type Broker struct {
 	sessions sessions
 	node     atomic.Pointer[Node]
 	stopping atomic.Bool
-	metrics  *metrics
-	cpu      cpuSampler
+	// previewer answers RetentionPreview (retention_preview.go).
+	previewer atomic.Pointer[func() RetentionPreview]
+	metrics   *metrics
+	cpu       cpuSampler
 }
 
 // New returns a broker over an open log and user store.

@@ -311,3 +311,55 @@ func TestCLICompletion(t *testing.T) {
 		{line: g + "__complete topic list ''", want: `(?m)^completes-me$`},
 	})
 }
+
+// TestCLIRetentionPreview: topics whose messages have expired show in the
+// preview with the offsets that would go; nothing is deleted by it.
+func TestCLIRetentionPreview(t *testing.T) {
+	// The sweeper must not run during the test: it would delete what the
+	// preview is asked about.
+	s := Start(t, "", "SHALE_DATA_MAINTENANCE_MESSAGES_INTERVAL=1h")
+	c := newCLI(t, s)
+	pre := g + "--http-api-url {http} "
+	c.steps([]cliStep{
+		{line: pre + "retention preview", want: `would delete 0 messages`},
+		{line: pre + "stream create ret", want: ``},
+		{line: pre + "topic create ret short 1 none 1s", want: ``},
+		{line: pre + "topic create ret long 1 none unlimited", want: ``},
+		{line: pre + "message send -p 0 ret short a b c", want: `sent 3`},
+		{line: pre + "message send -p 0 ret long d e", want: `sent 2`},
+		{line: "shale --tcp-server-address {tcp} -u {user} -p {pass} retention preview", code: 3, want: `cannot connect to http`},
+	})
+	// Wait (polling, no fixed sleep) until the short topic's messages are
+	// older than its expiry.
+	var rp struct {
+		Enabled  bool   `json:"enabled"`
+		Messages uint64 `json:"messages"`
+		Topics   []struct {
+			Name       string `json:"name"`
+			Partitions []struct {
+				From uint64 `json:"from_offset"`
+				To   uint64 `json:"to_offset"`
+			} `json:"partitions"`
+		} `json:"topics"`
+	}
+	for tries := 0; ; tries++ {
+		out, errOut, code := c.run("", pre+"--output json retention preview")
+		if code != 0 {
+			t.Fatalf("exit %d: %s %s", code, out, errOut)
+		}
+		if err := json.Unmarshal([]byte(out), &rp); err != nil {
+			t.Fatalf("%v: %s", err, out)
+		}
+		if rp.Messages > 0 || tries > 300 {
+			break
+		}
+	}
+	if !rp.Enabled || rp.Messages != 3 || len(rp.Topics) != 1 || rp.Topics[0].Name != "short" ||
+		rp.Topics[0].Partitions[0].From != 0 || rp.Topics[0].Partitions[0].To != 3 {
+		t.Fatalf("preview: %+v", rp)
+	}
+	c.steps([]cliStep{
+		{line: pre + "retention preview", want: `(?s)short \(\d+\) +0 +\[0, 3\) +3 .*would delete 3 messages`},
+		{line: pre + "message poll -f -m 10 ret short 0", want: `(?s)a\n.*b\n.*c\n`}, // still there
+	})
+}

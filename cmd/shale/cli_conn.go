@@ -92,6 +92,10 @@ type globals struct {
 	Quiet             bool
 	Timeout           time.Duration
 
+	// forceHTTP makes the verb use the HTTP API whatever --transport says
+	// (for shale's own routes, which have no binary command).
+	forceHTTP bool
+
 	cmd *cobra.Command // the running command, for Changed
 	// stdin, stdout and stderr are the process's, replaced in tests.
 	stdin          io.Reader
@@ -266,6 +270,9 @@ func (g *globals) resolve(cmd *cobra.Command) error {
 	case "tcp", "quic", "http":
 	default:
 		return usageError("--transport %q: want tcp, quic or http", g.Transport)
+	}
+	if g.forceHTTP {
+		g.Transport = "http"
 	}
 	switch g.Output {
 	case "table", "list", "json":

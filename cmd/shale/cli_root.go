@@ -44,7 +44,7 @@ func addClientCommands(root *cobra.Command, g *globals) {
 		streamCommand(g), topicCommand(g), partitionCommand(g), segmentCommand(g),
 		groupCommand(g), offsetCommand(g), messageCommand(g),
 		userCommand(g), patCommand(g), clientCommand(g), clusterCommand(g),
-		contextCommand(g), loginCommand(g), logoutCommand(g),
+		contextCommand(g), loginCommand(g), logoutCommand(g), retentionCommand(g),
 	)
 	for _, c := range root.Commands() {
 		c.SilenceUsage = true

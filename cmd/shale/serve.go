@@ -253,6 +253,7 @@ func start(cfg *config.Config, environ []string, logger *slog.Logger, stdout io.
 		if err != nil {
 			return nil, err
 		}
+		s.broker.SetRetentionPreviewer(previewer(sw))
 		s.bg.Add(1)
 		go func() {
 			defer s.bg.Done()

@@ -23,6 +23,7 @@ func (s *Server) routes() {
 	a.Get("/clients/:client_id", s.client)
 	a.Post("/snapshot", s.snapshot)
 	a.Get(BackupPath, s.backup)
+	a.Get(RetentionPreviewPath, s.retentionPreview)
 
 	a.Post("/users/login", s.login)
 	a.Delete("/users/logout", s.logout)
