@@ -131,9 +131,13 @@ func (bk *Backup) ManifestChecksum() string { return bk.manifestSum }
 // Filename is the archive's suggested file name.
 func (bk *Backup) Filename() string { return Filename(bk.manifest.CreatedAt) }
 
-// Filename names an archive by its creation time.
+// FilePrefix starts every archive's file name.
+const FilePrefix = "shale-backup-"
+
+// Filename names an archive by its creation time, to the millisecond, so
+// names sort in time order.
 func Filename(t time.Time) string {
-	return "shale-backup-" + t.UTC().Format("20060102T150405Z") + Extension
+	return FilePrefix + t.UTC().Format("20060102T150405.000Z") + Extension
 }
 
 // WriteTo writes the archive to w: the manifest, its checksum, then every

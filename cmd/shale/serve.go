@@ -263,6 +263,10 @@ func start(cfg *config.Config, environ []string, logger *slog.Logger, stdout io.
 		}()
 	}
 
+	if err := startBackups(ctx, s, cfg, reg, logger); err != nil {
+		return nil, err
+	}
+
 	if hb := cfg.Heartbeat; hb.Enabled {
 		// Iggy drops a client whose last ping is older than 1.2 × interval.
 		s.bg.Add(1)
