@@ -53,7 +53,7 @@ func fill(t *testing.T, e *brokertest.Env) (token string) {
 	if _, err := b.CreateGroup(e.Root, broker.ByName("orders"), broker.ByName("eu"), "billing"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.CreateUser(e.Root, "reader", "reader-pass", true, nil); err != nil {
+	if _, err := b.CreateUser(e.Root, "reader", "reader-pass", wire.UserActive, nil); err != nil {
 		t.Fatal(err)
 	}
 	token, err := b.CreateToken(e.Root, "ci-token", 0)

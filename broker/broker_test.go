@@ -51,7 +51,7 @@ func TestPermissionOrder(t *testing.T) {
 	if _, err := b.CreateStream(e.Root, "orders"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.CreateUser(e.Root, "reader", "secret", true, nil); err != nil {
+	if _, err := b.CreateUser(e.Root, "reader", "secret", wire.UserActive, nil); err != nil {
 		t.Fatal(err)
 	}
 	s := e.Session(t)

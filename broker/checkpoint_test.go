@@ -25,7 +25,7 @@ func TestAuthorizeBackup(t *testing.T) {
 		"everything":     {ManageServers: true, ReadStreams: true, ManageUsers: true},
 	} {
 		perms := &wire.Permissions{Global: g}
-		if _, err := b.CreateUser(e.Root, "u-"+strings.ReplaceAll(name, " ", "-"), "secret-pass", true, perms); err != nil {
+		if _, err := b.CreateUser(e.Root, "u-"+strings.ReplaceAll(name, " ", "-"), "secret-pass", wire.UserActive, perms); err != nil {
 			t.Fatal(err)
 		}
 		s := e.Session(t)

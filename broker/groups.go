@@ -1,6 +1,9 @@
 package broker
 
-import "github.com/shalemq/shale/broker/auth"
+import (
+	"github.com/shalemq/shale/broker/auth"
+	"github.com/shalemq/shale/wire"
+)
 
 // Group returns a consumer group with its members; ok is false when the
 // stream, topic or group does not exist.
@@ -30,6 +33,12 @@ func (b *Broker) Groups(s *Session, stream, topic Ident) (list []GroupInfo, ok b
 
 // CreateGroup creates a consumer group (5004 when the name is taken).
 func (b *Broker) CreateGroup(s *Session, stream, topic Ident, name string) (GroupInfo, error) {
+	if err := authenticated(s); err != nil {
+		return GroupInfo{}, err
+	}
+	if err := checkName(name, wire.ErrInvalidConsumerGroupName); err != nil {
+		return GroupInfo{}, err
+	}
 	sid, tid, err := b.readTopic(s, stream, topic)
 	if err != nil {
 		return GroupInfo{}, err

@@ -55,6 +55,14 @@ type Poll struct {
 // topic. It returns once the batch is acknowledged under the log's
 // durability mode.
 func (b *Broker) Send(s *Session, stream, topic Ident, part Partitioning, msgs []byte, count int) error {
+	if err := authenticated(s); err != nil {
+		return err
+	}
+	if part.Kind == PartitionMessagesKey && (len(part.Key) == 0 || len(part.Key) > MaxNameLen) {
+		// Iggy's REST API refuses an empty key; its binary server would
+		// hash it. One answer for both (docs/compatibility.md).
+		return fmt.Errorf("messages key of %d bytes: %w", len(part.Key), wire.ErrInvalidKeyValueLength)
+	}
 	sid, tid, err := b.topicWith(s, stream, topic, auth.SendMessages, "send messages")
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package broker
 import (
 	"github.com/shalemq/shale/broker/auth"
 	"github.com/shalemq/shale/log"
+	"github.com/shalemq/shale/wire"
 )
 
 // Ident names a stream, topic or consumer group by id or by name. It is
@@ -63,6 +64,9 @@ func (b *Broker) CreateStream(s *Session, name string) (StreamInfo, error) {
 	if err != nil {
 		return StreamInfo{}, err
 	}
+	if err := checkName(name, wire.ErrInvalidStreamName); err != nil {
+		return StreamInfo{}, err
+	}
 	if err := allow(auth.ManageStreams(p), "create stream"); err != nil {
 		return StreamInfo{}, err
 	}
@@ -71,6 +75,12 @@ func (b *Broker) CreateStream(s *Session, name string) (StreamInfo, error) {
 
 // UpdateStream renames a stream.
 func (b *Broker) UpdateStream(s *Session, id Ident, name string) error {
+	if err := authenticated(s); err != nil {
+		return err
+	}
+	if err := checkName(name, wire.ErrInvalidStreamName); err != nil {
+		return err
+	}
 	sid, err := b.manageStream(s, id)
 	if err != nil {
 		return err

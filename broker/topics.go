@@ -15,6 +15,19 @@ const (
 	CompressionGzip uint8 = 2
 )
 
+// MaxNameLen bounds stream, topic and consumer-group names (bytes).
+const MaxNameLen = 255
+
+// checkName refuses an empty name or one over MaxNameLen bytes with the
+// resource's own code. Both transports reach it: a binary frame cannot
+// carry such a name, the REST API can.
+func checkName(name string, code *wire.Error) error {
+	if len(name) == 0 || len(name) > MaxNameLen {
+		return fmt.Errorf("name of %d bytes: %w", len(name), code)
+	}
+	return nil
+}
+
 func checkCompression(c uint8) error {
 	if c != CompressionNone && c != CompressionGzip {
 		return fmt.Errorf("compression algorithm %d: %w", c, wire.ErrInvalidCommand)
@@ -58,10 +71,14 @@ func (b *Broker) Topics(s *Session, stream Ident) (list []TopicInfo, ok bool, er
 }
 
 // CreateTopic creates a topic with spec.PartitionsCount partitions. Checks
-// in Iggy's order: 40, 2015, compression (3), 1009, 41, then 1019 and 2013.
+// in Iggy's order: 40, the name (2013 over HTTP; a binary frame cannot
+// carry a bad one), 2015, compression (3), 1009, 41, then 1019 and 2013.
 func (b *Broker) CreateTopic(s *Session, stream Ident, spec TopicSpec) (TopicInfo, error) {
 	p, err := b.permissions(s)
 	if err != nil {
+		return TopicInfo{}, err
+	}
+	if err := checkName(spec.Name, wire.ErrInvalidTopicName); err != nil {
 		return TopicInfo{}, err
 	}
 	if spec.PartitionsCount > log.MaxPartitions {
@@ -84,6 +101,9 @@ func (b *Broker) CreateTopic(s *Session, stream Ident, spec TopicSpec) (TopicInf
 // default", as Iggy stores it).
 func (b *Broker) UpdateTopic(s *Session, stream, topic Ident, spec TopicSpec) error {
 	if err := authenticated(s); err != nil {
+		return err
+	}
+	if err := checkName(spec.Name, wire.ErrInvalidTopicName); err != nil {
 		return err
 	}
 	if err := checkCompression(spec.Compression); err != nil {

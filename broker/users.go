@@ -106,9 +106,21 @@ func (b *Broker) ListUsers(s *Session) ([]User, error) {
 	return b.users.Users(), nil
 }
 
-// CreateUser creates a user (manage users).
-func (b *Broker) CreateUser(s *Session, name, password string, active bool, perms *wire.Permissions) (User, error) {
+// CreateUser creates a user. Checks in Iggy's order: 40, 41 (manage
+// users), username (45), password (44), status (3: wire.UserActive or
+// wire.UserInactive), then 46 for a taken name.
+func (b *Broker) CreateUser(s *Session, name, password string, status uint8, perms *wire.Permissions) (User, error) {
 	if err := b.manageUsers(s); err != nil {
+		return User{}, err
+	}
+	if err := auth.CheckUsername(name); err != nil {
+		return User{}, err
+	}
+	if err := auth.CheckPassword(password); err != nil {
+		return User{}, err
+	}
+	active, err := activeOf(status)
+	if err != nil {
 		return User{}, err
 	}
 	return b.users.CreateUser(name, password, active, perms)
@@ -136,13 +148,24 @@ func (b *Broker) DeleteUser(s *Session, id UserIdent) error {
 	return nil
 }
 
-// UpdateUser renames and/or (de)activates a user.
-func (b *Broker) UpdateUser(s *Session, id UserIdent, name *string, active *bool) error {
+// UpdateUser renames and/or (de)activates a user (nil: unchanged). Checks
+// in Iggy's order: 40, 41, username (45), status (3), unknown user.
+func (b *Broker) UpdateUser(s *Session, id UserIdent, name *string, status *uint8) error {
 	if err := b.manageUsers(s); err != nil {
 		return err
 	}
-	if name != nil && (len(*name) < 3 || len(*name) > 50) {
-		return fmt.Errorf("username of %d bytes: %w", len(*name), wire.ErrInvalidUsername)
+	if name != nil {
+		if err := auth.CheckUsername(*name); err != nil {
+			return err
+		}
+	}
+	var active *bool
+	if status != nil {
+		a, err := activeOf(*status)
+		if err != nil {
+			return err
+		}
+		active = &a
 	}
 	u, ok := b.lookupUser(id)
 	if !ok {
@@ -193,4 +216,15 @@ func (b *Broker) manageUsers(s *Session) error {
 		return err
 	}
 	return allow(auth.ManageUsers(p), "manage users")
+}
+
+// activeOf reads a user status code.
+func activeOf(status uint8) (bool, error) {
+	switch status {
+	case wire.UserActive:
+		return true, nil
+	case wire.UserInactive:
+		return false, nil
+	}
+	return false, fmt.Errorf("user status %d: %w", status, wire.ErrInvalidCommand)
 }

@@ -234,14 +234,18 @@ func encodePerms(p *wire.Permissions) []byte {
 	return p.AppendTo(nil)
 }
 
-func checkUsername(name string) error {
+// CheckUsername refuses a username outside MinUsernameLen..MaxUsernameLen
+// bytes (45).
+func CheckUsername(name string) error {
 	if len(name) < MinUsernameLen || len(name) > MaxUsernameLen {
 		return fmt.Errorf("username of %d bytes (want %d..%d): %w", len(name), MinUsernameLen, MaxUsernameLen, wire.ErrInvalidUsername)
 	}
 	return nil
 }
 
-func checkPassword(pw string) error {
+// CheckPassword refuses a password outside MinPasswordLen..MaxPasswordLen
+// bytes (44).
+func CheckPassword(pw string) error {
 	if len(pw) < MinPasswordLen || len(pw) > MaxPasswordLen {
 		return fmt.Errorf("password of %d bytes (want %d..%d): %w", len(pw), MinPasswordLen, MaxPasswordLen, wire.ErrInvalidPassword)
 	}
@@ -285,10 +289,10 @@ func (s *Store) Users() []User {
 // CreateUser creates a user: 43/44 for bad lengths, 46 when the name is
 // taken.
 func (s *Store) CreateUser(name, password string, active bool, perms *wire.Permissions) (User, error) {
-	if err := checkUsername(name); err != nil {
+	if err := CheckUsername(name); err != nil {
 		return User{}, err
 	}
-	if err := checkPassword(password); err != nil {
+	if err := CheckPassword(password); err != nil {
 		return User{}, err
 	}
 	// Hash outside the lock: it is the slow part.
@@ -341,7 +345,7 @@ func (s *Store) EnsureRoot(name, password string) (generated string, created boo
 	if exists {
 		return "", false, nil
 	}
-	if err := checkUsername(name); err != nil {
+	if err := CheckUsername(name); err != nil {
 		return "", false, err
 	}
 	if password == "" {
@@ -349,7 +353,7 @@ func (s *Store) EnsureRoot(name, password string) (generated string, created boo
 			return "", false, err
 		}
 		generated = password
-	} else if err := checkPassword(password); err != nil {
+	} else if err := CheckPassword(password); err != nil {
 		return "", false, err
 	}
 	hash, err := HashPassword(password, s.opts.Hash)
@@ -374,7 +378,7 @@ func (s *Store) EnsureRoot(name, password string) (generated string, created boo
 // 46 name taken by another user.
 func (s *Store) UpdateUser(id uint32, name *string, active *bool) error {
 	if name != nil {
-		if err := checkUsername(*name); err != nil {
+		if err := CheckUsername(*name); err != nil {
 			return err
 		}
 	}
@@ -467,10 +471,10 @@ func (s *Store) DeleteUser(id uint32) error {
 // ChangePassword checks current and sets next: 44 bad lengths, 20
 // unknown, 42 wrong current password.
 func (s *Store) ChangePassword(id uint32, current, next string) error {
-	if err := checkPassword(current); err != nil {
+	if err := CheckPassword(current); err != nil {
 		return err
 	}
-	if err := checkPassword(next); err != nil {
+	if err := CheckPassword(next); err != nil {
 		return err
 	}
 	s.mu.RLock()
@@ -508,10 +512,10 @@ func (s *Store) ChangePassword(id uint32, current, next string) error {
 // unknown user or wrong password (the same code, so names cannot be
 // probed), 47 inactive.
 func (s *Store) Authenticate(name, password string) (User, error) {
-	if err := checkUsername(name); err != nil {
+	if err := CheckUsername(name); err != nil {
 		return User{}, err
 	}
-	if err := checkPassword(password); err != nil {
+	if err := CheckPassword(password); err != nil {
 		return User{}, err
 	}
 	s.mu.RLock()

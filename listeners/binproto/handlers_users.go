@@ -32,13 +32,7 @@ var userCommands = []command{
 		return out, err
 	}),
 	handle(wire.CmdCreateUser, needsLogin, func(s *Server, sess *broker.Session, r *wire.CreateUser, out []byte) ([]byte, error) {
-		if r.Status != wire.UserActive && r.Status != wire.UserInactive {
-			if _, err := s.broker.ListUsers(sess); err != nil {
-				return out, err // 40/41 come before the status check
-			}
-			return out, wire.ErrInvalidCommand
-		}
-		u, err := s.broker.CreateUser(sess, r.Username, r.Password, r.Status == wire.UserActive, r.Permissions)
+		u, err := s.broker.CreateUser(sess, r.Username, r.Password, r.Status, r.Permissions)
 		if err != nil {
 			return out, err
 		}
@@ -48,15 +42,7 @@ var userCommands = []command{
 		return out, s.broker.DeleteUser(sess, ident(r.User))
 	}),
 	handle(wire.CmdUpdateUser, needsLogin, func(s *Server, sess *broker.Session, r *wire.UpdateUser, out []byte) ([]byte, error) {
-		var active *bool
-		if r.Status != nil {
-			if *r.Status != wire.UserActive && *r.Status != wire.UserInactive {
-				return out, wire.ErrInvalidCommand
-			}
-			a := *r.Status == wire.UserActive
-			active = &a
-		}
-		return out, s.broker.UpdateUser(sess, ident(r.User), r.Username, active)
+		return out, s.broker.UpdateUser(sess, ident(r.User), r.Username, r.Status)
 	}),
 	handle(wire.CmdUpdatePermissions, needsLogin, func(s *Server, sess *broker.Session, r *wire.UpdatePermissions, out []byte) ([]byte, error) {
 		return out, s.broker.UpdatePermissions(sess, ident(r.User), r.Permissions)

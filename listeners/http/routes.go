@@ -12,8 +12,14 @@ import (
 
 func (s *Server) routes() {
 	a := s.app
-	a.Get("/", func(c *fiber.Ctx) error { return c.SendString("Iggy API") })
-	a.Get("/ping", func(c *fiber.Ctx) error { return c.SendString("pong") })
+	// The public routes, the only ones that need no token (the binary
+	// protocol's public commands are marked in its command table).
+	s.public(fiber.MethodGet, "/", func(c *fiber.Ctx) error { return c.SendString("Iggy API") })
+	s.public(fiber.MethodGet, "/ping", func(c *fiber.Ctx) error { return c.SendString("pong") })
+	s.public(fiber.MethodPost, "/users/login", s.login)
+	s.public(fiber.MethodPost, "/users/refresh-token", s.refresh)
+	s.public(fiber.MethodPost, "/personal-access-tokens/login", s.loginWithToken)
+
 	if s.opts.Metrics != nil {
 		a.Get(s.opts.MetricsPath, s.metrics())
 	}
@@ -25,9 +31,7 @@ func (s *Server) routes() {
 	a.Get(BackupPath, s.backup)
 	a.Get(RetentionPreviewPath, s.retentionPreview)
 
-	a.Post("/users/login", s.login)
 	a.Delete("/users/logout", s.logout)
-	a.Post("/users/refresh-token", s.refresh)
 	a.Get("/users", s.users)
 	a.Post("/users", s.createUser)
 	a.Get("/users/:user_id", s.user)
@@ -38,7 +42,6 @@ func (s *Server) routes() {
 
 	a.Get("/personal-access-tokens", s.tokens)
 	a.Post("/personal-access-tokens", s.createToken)
-	a.Post("/personal-access-tokens/login", s.loginWithToken)
 	a.Delete("/personal-access-tokens/:name", s.deleteToken)
 
 	a.Get("/streams", s.streams)
@@ -68,6 +71,13 @@ func (s *Server) routes() {
 	a.Get(topic+"/messages", s.poll)
 	a.Post(topic+"/messages", s.send)
 	a.Get(topic+"/messages/flush/:partition_id/:fsync", s.flush)
+}
+
+// public registers a route that skips authentication; the path compares
+// exactly, as Iggy's does.
+func (s *Server) public(method, path string, h fiber.Handler) {
+	s.publicPaths = append(s.publicPaths, path)
+	s.app.Add(method, path, h)
 }
 
 // ident reads an identifier path segment: a u32 is an id, anything else a

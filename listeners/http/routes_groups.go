@@ -38,9 +38,6 @@ func (s *Server) createGroup(c *fiber.Ctx) error {
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	if len(req.Name) == 0 || len(req.Name) > 255 {
-		return fmt.Errorf("name of %d bytes: %w", len(req.Name), wire.ErrInvalidConsumerGroupName)
-	}
 	g, err := s.b.CreateGroup(session(c), ident(c, "stream_id"), ident(c, "topic_id"), req.Name)
 	if err != nil {
 		return err

@@ -214,9 +214,6 @@ func (s *Server) send(c *fiber.Ctx) error {
 		}
 		p = broker.Partitioning{Kind: broker.PartitionID, ID: binary.LittleEndian.Uint32(pv)}
 	case wire.PartitionByMessageKey:
-		if len(pv) == 0 || len(pv) > 255 {
-			return fmt.Errorf("messages key of %d bytes: %w", len(pv), wire.ErrInvalidKeyValueLength)
-		}
 		p = broker.Partitioning{Kind: broker.PartitionMessagesKey, Key: pv}
 	default:
 		return unprocessable("unknown partitioning kind " + strconv.Quote(part.Kind))

@@ -1,11 +1,8 @@
 package http
 
 import (
-	"fmt"
-
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/shalemq/shale/wire"
 	"github.com/shalemq/shale/wire/rest"
 )
 
@@ -38,19 +35,9 @@ func (s *Server) stream(c *fiber.Ctx) error {
 	return ok(c, d)
 }
 
-func checkName(name string) error {
-	if len(name) == 0 || len(name) > 255 {
-		return fmt.Errorf("name of %d bytes: %w", len(name), wire.ErrInvalidStreamName)
-	}
-	return nil
-}
-
 func (s *Server) createStream(c *fiber.Ctx) error {
 	var req rest.Name
 	if err := bindJSON(c, &req); err != nil {
-		return err
-	}
-	if err := checkName(req.Name); err != nil {
 		return err
 	}
 	st, err := s.b.CreateStream(session(c), req.Name)
@@ -63,9 +50,6 @@ func (s *Server) createStream(c *fiber.Ctx) error {
 func (s *Server) updateStream(c *fiber.Ctx) error {
 	var req rest.Name
 	if err := bindJSON(c, &req); err != nil {
-		return err
-	}
-	if err := checkName(req.Name); err != nil {
 		return err
 	}
 	return noContent(c, s.b.UpdateStream(session(c), ident(c, "stream_id"), req.Name))

@@ -60,9 +60,6 @@ func topicSpec(t *rest.TopicRequest, create bool) (broker.TopicSpec, error) {
 		}
 		spec.ReplicationFactor = *t.ReplicationFactor
 	}
-	if len(t.Name) == 0 || len(t.Name) > 255 {
-		return broker.TopicSpec{}, fmt.Errorf("name of %d bytes: %w", len(t.Name), wire.ErrInvalidTopicName)
-	}
 	return spec, nil
 }
 

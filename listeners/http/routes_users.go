@@ -81,12 +81,12 @@ func (s *Server) user(c *fiber.Ctx) error {
 	return ok(c, userOf(u))
 }
 
-func parseStatus(name string) (bool, error) {
-	st, known := wire.ParseUserStatus(name)
-	if !known {
-		return false, unprocessable("status must be \"active\" or \"inactive\"")
-	}
-	return st == wire.UserActive, nil
+// statusCode reads a user status name; an unknown one is 0, which the
+// broker refuses (3) after its permission check, as over the binary
+// protocol.
+func statusCode(name string) uint8 {
+	st, _ := wire.ParseUserStatus(name)
+	return st
 }
 
 func (s *Server) createUser(c *fiber.Ctx) error {
@@ -94,15 +94,11 @@ func (s *Server) createUser(c *fiber.Ctx) error {
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	active, err := parseStatus(req.Status)
-	if err != nil {
-		return err
-	}
 	perms, err := permissionsOf(req.Permissions)
 	if err != nil {
 		return err
 	}
-	u, err := s.b.CreateUser(session(c), req.Username, req.Password, active, perms)
+	u, err := s.b.CreateUser(session(c), req.Username, req.Password, statusCode(req.Status), perms)
 	if err != nil {
 		return err
 	}
@@ -114,15 +110,12 @@ func (s *Server) updateUser(c *fiber.Ctx) error {
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	var active *bool
+	var status *uint8
 	if req.Status != nil {
-		a, err := parseStatus(*req.Status)
-		if err != nil {
-			return err
-		}
-		active = &a
+		st := statusCode(*req.Status)
+		status = &st
 	}
-	return noContent(c, s.b.UpdateUser(session(c), ident(c, "user_id"), req.Username, active))
+	return noContent(c, s.b.UpdateUser(session(c), ident(c, "user_id"), req.Username, status))
 }
 
 func (s *Server) deleteUser(c *fiber.Ctx) error {

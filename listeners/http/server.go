@@ -68,6 +68,8 @@ type Server struct {
 	opts Options
 	app  *fiber.App
 	ln   net.Listener
+	// publicPaths need no token; routes.go fills it (Server.public).
+	publicPaths []string
 }
 
 // New builds the app; Listen binds it.
@@ -142,9 +144,6 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return s.app.ShutdownWithContext(ctx)
 }
 
-// publicPaths skip authentication; the comparison is exact, as Iggy's.
-var publicPaths = []string{"/", "/ping", "/users/login", "/users/refresh-token", "/personal-access-tokens/login"}
-
 const sessionKey = "shale.session"
 
 // authenticate checks the bearer token (failures: 401 with an empty body)
@@ -153,7 +152,7 @@ func (s *Server) authenticate(c *fiber.Ctx) error {
 	path := c.Path()
 	sess := s.b.RequestSession(broker.TransportHTTP, c.Context().RemoteAddr().String())
 	c.Locals(sessionKey, sess)
-	if slices.Contains(publicPaths, path) || (path == "/metrics" && s.opts.Metrics != nil && s.opts.MetricsPath == "/metrics") {
+	if slices.Contains(s.publicPaths, path) || (path == "/metrics" && s.opts.Metrics != nil && s.opts.MetricsPath == "/metrics") {
 		return c.Next()
 	}
 	h := c.Get(fiber.HeaderAuthorization)
