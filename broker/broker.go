@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -30,9 +31,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Registerer receives the broker's metrics. Default: none.
 	Registerer prometheus.Registerer
-	// Node is what GetClusterMetadata reports; cmd/shale fills the bound
-	// ports in once the listeners are up (SetNode).
-	Node Node
+	// Cluster is what GetClusterMetadata reports; cmd/shale fills the
+	// bound ports in once the listeners are up (SetCluster). Default: Iggy's
+	// answer with clustering off and nothing bound.
+	Cluster Cluster
 	// DataDir is the data directory, for disk figures in GetStats.
 	DataDir string
 	// Config renders the effective configuration for GetSnapshot (secrets
@@ -40,15 +42,28 @@ type Options struct {
 	Config func() []byte
 }
 
-// Node describes this server in GetClusterMetadata (BINARY.md §4.1).
+// Cluster is what GetClusterMetadata answers (BINARY.md §4.1): with
+// clustering off, cluster "single-node" with one leader "iggy-node".
+type Cluster struct {
+	Name  string
+	Nodes []Node
+}
+
+// Node is one node of Cluster. Every node reports healthy.
 type Node struct {
-	ClusterName string // "single-node"
-	Name        string // "iggy-node"
-	IP          string
-	TCPPort     uint16
-	QUICPort    uint16
-	HTTPPort    uint16
-	WSPort      uint16
+	Name     string
+	IP       string
+	TCPPort  uint16
+	QUICPort uint16
+	HTTPPort uint16
+	WSPort   uint16
+	Follower bool // role follower rather than leader
+}
+
+// DefaultCluster is Iggy's answer with clustering off, before any port is
+// bound.
+func DefaultCluster() Cluster {
+	return Cluster{Name: "single-node", Nodes: []Node{{Name: "iggy-node", IP: "127.0.0.1"}}}
 }
 
 // Broker executes every Iggy command for every transport. It owns the
@@ -61,7 +76,7 @@ type Broker struct {
 	started time.Time
 
 	sessions sessions
-	node     atomic.Pointer[Node]
+	cluster  atomic.Pointer[Cluster]
 	stopping atomic.Bool
 	// previewer answers RetentionPreview (retention_preview.go).
 	previewer atomic.Pointer[func() RetentionPreview]
@@ -77,24 +92,20 @@ func New(l *log.Log, users *auth.Store, opts Options) *Broker {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	if opts.Node.ClusterName == "" {
-		opts.Node.ClusterName = "single-node"
-	}
-	if opts.Node.Name == "" {
-		opts.Node.Name = "iggy-node"
-	}
-	if opts.Node.IP == "" {
-		opts.Node.IP = "127.0.0.1"
+	if len(opts.Cluster.Nodes) == 0 {
+		opts.Cluster = DefaultCluster()
 	}
 	b := &Broker{log: l, users: users, opts: opts, started: opts.Clock(), metrics: newMetrics(opts.Registerer)}
-	n := opts.Node
-	b.node.Store(&n)
+	b.SetCluster(opts.Cluster)
 	return b
 }
 
-// SetNode replaces what GetClusterMetadata reports (the bound ports are only
-// known after the listeners start).
-func (b *Broker) SetNode(n Node) { b.node.Store(&n) }
+// SetCluster replaces what GetClusterMetadata reports (the bound ports are
+// only known after the listeners start).
+func (b *Broker) SetCluster(c Cluster) {
+	c.Nodes = slices.Clone(c.Nodes)
+	b.cluster.Store(&c)
+}
 
 // Log is the broker's log, for background work such as retention.
 func (b *Broker) Log() *log.Log { return b.log }

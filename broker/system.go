@@ -74,14 +74,15 @@ func (b *Broker) Clients(s *Session) ([]ClientInfo, error) {
 	return out, nil
 }
 
-// ClusterMetadata describes this single node as Iggy's does with clustering
-// off: one healthy leader with the bound ports. SDKs ask for it after every
-// login and stay connected when exactly one node answers.
-func (b *Broker) ClusterMetadata(s *Session) (Node, error) {
+// ClusterMetadata is what SetCluster was given: with clustering off one
+// healthy leader with the bound ports, as Iggy answers. SDKs ask for it
+// after every login, stay connected when exactly one node answers and
+// otherwise move to the leader. The caller must not modify the result.
+func (b *Broker) ClusterMetadata(s *Session) (Cluster, error) {
 	if err := authenticated(s); err != nil {
-		return Node{}, err
+		return Cluster{}, err
 	}
-	return *b.node.Load(), nil
+	return *b.cluster.Load(), nil
 }
 
 func (b *Broker) readServers(s *Session) error {

@@ -1,9 +1,10 @@
 package main
 
 import (
+	"crypto/tls"
 	"encoding/base64"
-	"fmt"
 	"log/slog"
+	"net"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -15,14 +16,16 @@ import (
 )
 
 // startHTTP builds and binds the REST listener from [http].
-func startHTTP(cfg *config.Config, b *broker.Broker, users *auth.Store, reg *prometheus.Registry, logger *slog.Logger) (*shalehttp.Server, error) {
+func startHTTP(cfg *config.Config, b *broker.Broker, users *auth.Store, reg *prometheus.Registry, logger *slog.Logger,
+	ln net.Listener, tc *tls.Config) (*shalehttp.Server, error) {
 	h := cfg.HTTP
 	secret, err := jwtSecret(h.JWT, users)
 	if err != nil {
 		return nil, err
 	}
 	opts := shalehttp.Options{
-		Address:        h.Address,
+		Listener:       ln,
+		TLS:            tc,
 		MaxRequestSize: int(min(uint64(h.MaxRequestSize), 1<<31-1)),
 		CORS: shalehttp.CORS{Enabled: h.CORS.Enabled, AllowedMethods: h.CORS.AllowedMethods,
 			AllowedOrigins: h.CORS.AllowedOrigins, AllowedHeaders: h.CORS.AllowedHeaders,
@@ -37,12 +40,6 @@ func startHTTP(cfg *config.Config, b *broker.Broker, users *auth.Store, reg *pro
 	if h.Metrics.Enabled {
 		opts.Metrics = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 		opts.MetricsPath = h.Metrics.Endpoint
-	}
-	if h.TLS.Enabled {
-		// Iggy has no self-signed option for HTTP: the files must exist.
-		if opts.TLS, err = tlsConfig(h.TLS.CertFile, h.TLS.KeyFile, false, false); err != nil {
-			return nil, fmt.Errorf("http tls: %w", err)
-		}
 	}
 	srv, err := shalehttp.New(b, opts)
 	if err != nil {

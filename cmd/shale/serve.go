@@ -45,6 +45,7 @@ type serveFlags struct {
 	dataDir     string
 	checkConfig bool
 	unknownKeys string
+	follower    bool
 }
 
 func serveCommand() *cobra.Command {
@@ -68,6 +69,7 @@ IGGY_ROOT_PASSWORD; with no password set, one is generated and printed once.`,
 	cmd.Flags().StringVar(&f.configPath, "config", "", "TOML configuration file")
 	cmd.Flags().StringVar(&f.dataDir, "data", "", "data directory (overrides system.path)")
 	cmd.Flags().BoolVar(&f.checkConfig, "check-config", false, "validate the configuration, print it and exit")
+	cmd.Flags().BoolVar(&f.follower, "follower", false, "with [cluster] enabled, report this node as a follower and the others as leaders in cluster metadata (Iggy's flag, for testing client redirection)")
 	cmd.Flags().StringVar(&f.unknownKeys, "unknown-keys", "", `what a config-file key neither shale nor Iggy knows does: "error" or "warn" (overrides config.unknown_keys)`)
 	return cmd
 }
@@ -90,6 +92,15 @@ func serve(ctx context.Context, f serveFlags, environ []string, stdout, stderr i
 		return &exitError{code: 2, err: err}
 	}
 	if f.checkConfig {
+		// Everything that can be checked without binding a port or writing
+		// to the data directory: the configuration, then certificates and
+		// the data directory (preflight).
+		for _, w := range cfg.Warnings() {
+			fmt.Fprintln(stderr, "warning:", w)
+		}
+		if _, err := preflight(cfg); err != nil {
+			return err
+		}
 		fmt.Fprintln(stdout, "# configuration is valid")
 		_, err := stdout.Write(cfg.TOML())
 		return err
@@ -114,7 +125,7 @@ func serve(ctx context.Context, f serveFlags, environ []string, stdout, stderr i
 		logger.Debug("setting from environment", "var", e)
 	}
 
-	s, err := start(cfg, environ, logger, stdout)
+	s, err := start(cfg, f.follower, environ, logger, stdout)
 	if err != nil {
 		return err
 	}
@@ -140,10 +151,35 @@ type server struct {
 	cancel   context.CancelFunc
 	bg       sync.WaitGroup
 	serveErr chan error
+	lock     *dataLock
 }
 
-func start(cfg *config.Config, environ []string, logger *slog.Logger, stdout io.Writer) (_ *server, err error) {
+func start(cfg *config.Config, follower bool, environ []string, logger *slog.Logger, stdout io.Writer) (_ *server, err error) {
+	// Nothing below may touch the data directory until every check has
+	// passed and every port is bound (startup.go).
+	certs, err := preflight(cfg)
+	if err != nil {
+		return nil, err
+	}
+	socks, err := bind(cfg)
+	if err != nil {
+		return nil, err
+	}
+	s := &server{logger: logger, serveErr: make(chan error, 4)}
+	defer func() {
+		if err != nil {
+			socks.close()
+			s.closeAll()
+		}
+	}()
+
 	dataDir := cfg.System.Path
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	if s.lock, err = lockDataDir(dataDir); err != nil {
+		return nil, err
+	}
 	runtimeDir := filepath.Join(dataDir, cfg.System.Runtime.Path)
 	if err := os.MkdirAll(runtimeDir, 0o755); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
@@ -151,12 +187,6 @@ func start(cfg *config.Config, environ []string, logger *slog.Logger, stdout io.
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	s := &server{logger: logger, serveErr: make(chan error, 4)}
-	defer func() {
-		if err != nil {
-			s.closeAll()
-		}
-	}()
 	s.db, err = kv.Open(filepath.Join(dataDir, "db"), kvOptions(cfg, logger, reg))
 	if err != nil {
 		return nil, err
@@ -169,16 +199,12 @@ func start(cfg *config.Config, environ []string, logger *slog.Logger, stdout io.
 	if err != nil {
 		return nil, err
 	}
-	if err := bootstrapRoot(users, environ, logger, stdout); err != nil {
-		return nil, err
-	}
 	redacted := cfg.TOML()
 	s.broker = broker.New(l, users, broker.Options{
 		Logger:     logger,
 		Registerer: reg,
 		DataDir:    dataDir,
 		Config:     func() []byte { return redacted },
-		Node:       broker.Node{ClusterName: "single-node", Name: "iggy-node"},
 	})
 
 	if n, err := s.broker.RemoveStaleCheckpoints(); err != nil || n > 0 {
@@ -194,55 +220,43 @@ func start(cfg *config.Config, environ []string, logger *slog.Logger, stdout io.
 		MaxSendPayload: uint32(min(uint64(cfg.System.Limits.MaxMessageSize)+2<<20, 1<<32-1)),
 	})
 	ports := map[string]string{}
-	node := broker.Node{ClusterName: "single-node", Name: "iggy-node"}
-	if cfg.TCP.Enabled {
-		opts := tcp.Options{Address: cfg.TCP.Address, MaxConnections: cfg.TCP.MaxConnections, Logger: logger, NoDelay: true}
+	var bound boundPorts
+	if socks.tcp != nil {
+		opts := tcp.Options{Listener: socks.tcp, MaxConnections: cfg.TCP.MaxConnections, Logger: logger, NoDelay: true, TLS: certs.tcp}
 		if cfg.TCP.Socket.OverrideDefaults {
 			opts.NoDelay = cfg.TCP.Socket.Nodelay
-		}
-		if cfg.TCP.TLS.Enabled {
-			if opts.TLS, err = tlsConfig(cfg.TCP.TLS.CertFile, cfg.TCP.TLS.KeyFile, cfg.TCP.TLS.SelfSigned, false); err != nil {
-				return nil, err
-			}
 		}
 		if s.tcp, err = tcp.Listen(bin, opts); err != nil {
 			return nil, err
 		}
+		socks.tcp = nil
 		addr := s.tcp.Addr().String()
 		ports["tcp"] = addr
-		node.IP, node.TCPPort = splitHostPort(addr)
+		_, bound.tcp = splitHostPort(addr)
 		logger.Info("tcp listening", "addr", addr, "tls", cfg.TCP.TLS.Enabled)
-		go func() { s.serveErr <- s.tcp.Serve() }()
 	}
-	if cfg.QUIC.Enabled {
+	if socks.quic != nil {
 		q := cfg.QUIC
-		tc, err := tlsConfig(q.Certificate.CertFile, q.Certificate.KeyFile, q.Certificate.SelfSigned, true)
-		if err != nil {
-			return nil, err
-		}
-		if s.quic, err = quic.Listen(bin, quic.Options{Address: q.Address, TLS: tc,
+		if s.quic, err = quic.Listen(bin, quic.Options{Conn: socks.quic, TLS: certs.quic,
 			MaxStreams: int64(q.MaxConcurrentBidiStreams), KeepAlive: q.KeepAliveInterval.Std(),
 			IdleTimeout: q.MaxIdleTimeout.Std(), ReceiveWindow: uint64(q.ReceiveWindow), Logger: logger}); err != nil {
 			return nil, err
 		}
+		socks.quic = nil
 		ports["quic"] = s.quic.Addr()
-		_, node.QUICPort = splitHostPort(s.quic.Addr())
+		_, bound.quic = splitHostPort(s.quic.Addr())
 		logger.Info("quic listening", "addr", s.quic.Addr())
-		go func() { s.serveErr <- s.quic.Serve() }()
 	}
-	if cfg.HTTP.Enabled {
-		if s.http, err = startHTTP(cfg, s.broker, users, reg, logger); err != nil {
+	if socks.http != nil {
+		if s.http, err = startHTTP(cfg, s.broker, users, reg, logger, socks.http, certs.http); err != nil {
 			return nil, err
 		}
+		socks.http = nil
 		ports["http"] = s.http.Addr()
-		_, node.HTTPPort = splitHostPort(s.http.Addr())
+		_, bound.http = splitHostPort(s.http.Addr())
 		logger.Info("http listening", "addr", s.http.Addr(), "tls", cfg.HTTP.TLS.Enabled)
-		go func() { s.serveErr <- s.http.Serve() }()
 	}
-	if node.IP == "" {
-		node.IP = "127.0.0.1"
-	}
-	s.broker.SetNode(node)
+	s.broker.SetCluster(clusterMetadata(cfg, bound, follower))
 
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
@@ -288,6 +302,20 @@ func start(cfg *config.Config, environ []string, logger *slog.Logger, stdout io.
 	if err := writeFileAtomic(filepath.Join(runtimeDir, "current_config.toml"), redacted); err != nil {
 		return nil, err
 	}
+	// Last, once nothing else can fail: the root user, so that only a
+	// start that succeeds creates it and prints its password.
+	if err := bootstrapRoot(users, environ, logger, stdout); err != nil {
+		return nil, err
+	}
+	if s.tcp != nil {
+		go func() { s.serveErr <- s.tcp.Serve() }()
+	}
+	if s.quic != nil {
+		go func() { s.serveErr <- s.quic.Serve() }()
+	}
+	if s.http != nil {
+		go func() { s.serveErr <- s.http.Serve() }()
+	}
 	pj, _ := json.Marshal(ports)
 	if err := writeFileAtomic(filepath.Join(runtimeDir, "ports.json"), pj); err != nil {
 		return nil, err
@@ -325,6 +353,7 @@ func (s *server) shutdown(timeout time.Duration) error {
 	if err := s.db.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("close database: %w", err))
 	}
+	s.lock.release()
 	if len(errs) == 0 {
 		s.logger.Info("shale stopped")
 	}
@@ -349,6 +378,7 @@ func (s *server) closeAll() {
 	if s.db != nil {
 		_ = s.db.Close()
 	}
+	s.lock.release()
 }
 
 // bootstrapRoot creates the root user on first start. IGGY_ROOT_USERNAME

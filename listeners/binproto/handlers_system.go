@@ -21,14 +21,19 @@ var systemCommands = []command{
 		return append(out, zip...), err
 	}),
 	handle(wire.CmdGetClusterMetadata, needsLogin, func(s *Server, sess *broker.Session, _ *wire.GetClusterMetadata, out []byte) ([]byte, error) {
-		n, err := s.broker.ClusterMetadata(sess)
+		cl, err := s.broker.ClusterMetadata(sess)
 		if err != nil {
 			return out, err
 		}
-		md := wire.ClusterMetadata{Name: n.ClusterName, Nodes: []wire.ClusterNode{{
-			Name: n.Name, IP: n.IP, TCPPort: n.TCPPort, QUICPort: n.QUICPort, HTTPPort: n.HTTPPort,
-			WebSocketPort: n.WSPort, Role: wire.NodeLeader, Status: wire.NodeHealthy,
-		}}}
+		md := wire.ClusterMetadata{Name: cl.Name, Nodes: make([]wire.ClusterNode, len(cl.Nodes))}
+		for i, n := range cl.Nodes {
+			role := uint8(wire.NodeLeader)
+			if n.Follower {
+				role = wire.NodeFollower
+			}
+			md.Nodes[i] = wire.ClusterNode{Name: n.Name, IP: n.IP, TCPPort: n.TCPPort, QUICPort: n.QUICPort,
+				HTTPPort: n.HTTPPort, WebSocketPort: n.WSPort, Role: role, Status: wire.NodeHealthy}
+		}
 		return md.AppendTo(out), nil
 	}),
 	handle(wire.CmdGetMe, needsLogin, func(s *Server, sess *broker.Session, _ *wire.GetMe, out []byte) ([]byte, error) {

@@ -21,13 +21,20 @@ func (s *Server) stats(c *fiber.Ctx) error {
 }
 
 func (s *Server) clusterMetadata(c *fiber.Ctx) error {
-	n, err := s.b.ClusterMetadata(session(c))
+	cl, err := s.b.ClusterMetadata(session(c))
 	if err != nil {
 		return err
 	}
-	return ok(c, rest.ClusterMetadata{Name: n.ClusterName, Nodes: []rest.ClusterNode{{Name: n.Name, IP: n.IP,
-		Endpoints: rest.Endpoints{TCP: n.TCPPort, QUIC: n.QUICPort, HTTP: n.HTTPPort, WebSocket: n.WSPort},
-		Role:      "leader", Status: "healthy"}}})
+	md := rest.ClusterMetadata{Name: cl.Name, Nodes: make([]rest.ClusterNode, len(cl.Nodes))}
+	for i, n := range cl.Nodes {
+		role := "leader"
+		if n.Follower {
+			role = "follower"
+		}
+		md.Nodes[i] = rest.ClusterNode{Name: n.Name, IP: n.IP, Role: role, Status: "healthy",
+			Endpoints: rest.Endpoints{TCP: n.TCPPort, QUIC: n.QUICPort, HTTP: n.HTTPPort, WebSocket: n.WSPort}}
+	}
+	return ok(c, md)
 }
 
 func (s *Server) clients(c *fiber.Ctx) error {

@@ -22,6 +22,9 @@ import (
 type Options struct {
 	// Address is host:port (port 0 picks a free one).
 	Address string
+	// Listener, when set, is an already bound socket Listen uses instead
+	// of binding Address (cmd/shale binds every port first).
+	Listener net.Listener
 	// TLS, when set, serves HTTPS on the same address.
 	TLS *tls.Config
 	// MaxRequestSize bounds request bodies (413 beyond). Default 2 MB.
@@ -116,9 +119,12 @@ func (s *Server) App() *fiber.App { return s.app }
 
 // Listen binds the address.
 func (s *Server) Listen() error {
-	ln, err := net.Listen("tcp", s.opts.Address)
-	if err != nil {
-		return fmt.Errorf("http listen %s: %w", s.opts.Address, err)
+	ln := s.opts.Listener
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", s.opts.Address); err != nil {
+			return fmt.Errorf("http listen %s: %w", s.opts.Address, err)
+		}
 	}
 	if s.opts.TLS != nil {
 		ln = tls.NewListener(ln, s.opts.TLS)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,6 +21,9 @@ import (
 type Options struct {
 	// Address is the UDP address, host:port (port 0 picks a free one).
 	Address string
+	// Conn, when set, is an already bound UDP socket to serve instead of
+	// binding Address; Shutdown closes it.
+	Conn net.PacketConn
 	// TLS holds the certificate. NextProtos must stay empty: Iggy clients
 	// send no ALPN and quic-go rejects them when the server names any.
 	TLS *tls.Config
@@ -81,14 +85,21 @@ func Listen(srv *binproto.Server, opts Options) (*Listener, error) {
 	}
 	tc := opts.TLS.Clone()
 	tc.MinVersion = tls.VersionTLS13
-	ln, err := quicgo.ListenAddr(opts.Address, tc, &quicgo.Config{
+	qc := &quicgo.Config{
 		MaxIncomingStreams:             opts.MaxStreams,
 		MaxIncomingUniStreams:          -1,
 		KeepAlivePeriod:                opts.KeepAlive,
 		MaxIdleTimeout:                 opts.IdleTimeout,
 		InitialStreamReceiveWindow:     opts.ReceiveWindow,
 		InitialConnectionReceiveWindow: opts.ReceiveWindow * 4,
-	})
+	}
+	var ln *quicgo.Listener
+	var err error
+	if opts.Conn != nil {
+		ln, err = quicgo.Listen(opts.Conn, tc, qc)
+	} else {
+		ln, err = quicgo.ListenAddr(opts.Address, tc, qc)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("quic listen %s: %w", opts.Address, err)
 	}
@@ -183,6 +194,12 @@ func (l *Listener) Shutdown(ctx context.Context) error {
 	// Closing the listener also closes its UDP socket, so only now, after
 	// the in-flight responses went out.
 	err := l.ln.Close()
+	if l.opts.Conn != nil {
+		// quic-go leaves a socket it was given open.
+		if cerr := l.opts.Conn.Close(); err == nil && !errors.Is(cerr, net.ErrClosed) {
+			err = cerr
+		}
+	}
 	l.conns.Wait()
 	return err
 }

@@ -21,6 +21,10 @@ import (
 type Options struct {
 	// Address to listen on, host:port (port 0 picks a free one).
 	Address string
+	// Listener, when set, is an already bound socket to serve instead of
+	// binding Address (cmd/shale binds every port before it touches the
+	// data directory).
+	Listener net.Listener
 	// TLS, when set, wraps every connection (same address, no ALPN, as
 	// Iggy's rustls listener).
 	TLS *tls.Config
@@ -58,10 +62,13 @@ func Listen(srv *binproto.Server, opts Options) (*Listener, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	lc := net.ListenConfig{KeepAlive: opts.KeepAlive}
-	ln, err := lc.Listen(context.Background(), "tcp", opts.Address)
-	if err != nil {
-		return nil, fmt.Errorf("tcp listen %s: %w", opts.Address, err)
+	ln := opts.Listener
+	if ln == nil {
+		lc := net.ListenConfig{KeepAlive: opts.KeepAlive}
+		var err error
+		if ln, err = lc.Listen(context.Background(), "tcp", opts.Address); err != nil {
+			return nil, fmt.Errorf("tcp listen %s: %w", opts.Address, err)
+		}
 	}
 	return &Listener{srv: srv, opts: opts, ln: ln, conns: make(map[*conn]struct{})}, nil
 }
