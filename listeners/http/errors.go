@@ -107,6 +107,16 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	if reason == we.Name {
 		reason = strings.ReplaceAll(we.Name, "_", " ")
 	}
+	if code == wire.ErrUnauthorized.Code {
+		// "create stream: unauthorized" says less than it should to a
+		// person reading a 403.
+		what := strings.TrimSuffix(reason, ": "+we.Name)
+		if strings.Contains(what, "no longer exists") {
+			reason = "permission denied: " + what
+		} else {
+			reason = "permission denied: the user's permissions do not allow " + what
+		}
+	}
 	return c.Status(statusOf(code)).JSON(rest.Error{ID: code, Code: we.Name, Reason: reason, Field: fieldOf(code)})
 }
 

@@ -83,8 +83,9 @@ func TestPublicAndAuth(t *testing.T) {
 	a := newAPI(t)
 	a.expect("GET", "/", "", 200, "Iggy API")
 	a.expect("GET", "/ping", "", 200, "pong")
-	if st, body := a.call("GET", "/streams", ""); st != 401 || body != "" {
-		t.Fatalf("no token: %d %q, want 401 with an empty body", st, body)
+	// The bodies of 401s are autherr_test.go's.
+	if st, _ := a.call("GET", "/streams", ""); st != 401 {
+		t.Fatalf("no token: %d, want 401", st)
 	}
 	if st, _ := a.call("GET", "/nowhere", ""); st != 401 {
 		t.Fatalf("unknown path without token: %d, want 401", st)

@@ -1,7 +1,6 @@
 package http
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -76,8 +75,6 @@ func (s *Server) issue(userID uint32) (string, int64, error) {
 	return tok, cl.ExpiresAt, err
 }
 
-var errToken = errors.New("invalid access token")
-
 // verify checks a token as Iggy does (HTTP.md §3.3): algorithm, signature,
 // exp with leeway, iss and aud in the accepted lists, not revoked, sub a
 // u32. nbf is not checked.
@@ -87,24 +84,33 @@ func (s *Server) verify(token string) (verified, error) {
 	_, err := jwt.ParseWithClaims(token, &cl, func(*jwt.Token) (any, error) { return j.Secret, nil },
 		jwt.WithValidMethods([]string{j.Algorithm}), jwt.WithoutClaimsValidation())
 	if err != nil {
-		return verified{}, err
+		return verified{}, parseError(err, j.Algorithm)
 	}
-	if cl.ExpiresAt == nil || time.Now().After(cl.ExpiresAt.Add(j.ClockSkew)) {
-		return verified{}, errToken
+	if cl.ExpiresAt == nil {
+		return verified{}, tokenError("access token has no expiry (exp)")
+	}
+	if time.Now().After(cl.ExpiresAt.Add(j.ClockSkew)) {
+		return verified{}, expiredError(cl.ExpiresAt.Time)
 	}
 	if !slices.Contains(j.ValidIssuers, cl.Issuer) {
-		return verified{}, errToken
+		return verified{}, tokenError("access token issuer %q is not accepted by this server (http.jwt.valid_issuers)", cl.Issuer)
 	}
 	audOK := false
 	for _, a := range cl.Audience {
 		audOK = audOK || slices.Contains(j.ValidAudiences, a)
 	}
-	if !audOK || cl.ID == "" || s.b.Users().JWTRevoked(cl.ID) {
-		return verified{}, errToken
+	if !audOK {
+		return verified{}, tokenError("access token audience %q is not accepted by this server (http.jwt.valid_audiences)", []string(cl.Audience))
+	}
+	if cl.ID == "" {
+		return verified{}, tokenError("access token has no id (jti)")
+	}
+	if s.b.Users().JWTRevoked(cl.ID) {
+		return verified{}, errRevoked
 	}
 	uid, err := strconv.ParseUint(cl.Subject, 10, 32)
 	if err != nil {
-		return verified{}, errToken
+		return verified{}, tokenError("access token subject %q is not a user id", cl.Subject)
 	}
 	return verified{userID: uint32(uid), jti: cl.ID, exp: cl.ExpiresAt.Time}, nil
 }

@@ -49,7 +49,7 @@ func (s *Server) refresh(c *fiber.Ctx) error {
 	}
 	cl, err := s.verify(req.Token)
 	if err != nil {
-		return fmt.Errorf("refresh token: %w", wire.ErrInvalidAccessToken)
+		return fmt.Errorf("refresh token: %v: %w", err, wire.ErrInvalidAccessToken)
 	}
 	// A token refreshes once: the old one is revoked.
 	if err := s.b.Users().RevokeJWT(cl.jti, cl.exp); err != nil {

@@ -152,7 +152,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 const sessionKey = "shale.session"
 
-// authenticate checks the bearer token (failures: 401 with an empty body)
+// authenticate checks the bearer token (failures: 401 with a JSON body
+// saying why, autherr.go)
 // and gives the request a broker session logged in as the token's user.
 func (s *Server) authenticate(c *fiber.Ctx) error {
 	path := c.Path()
@@ -162,13 +163,16 @@ func (s *Server) authenticate(c *fiber.Ctx) error {
 		return c.Next()
 	}
 	h := c.Get(fiber.HeaderAuthorization)
+	if h == "" {
+		return authFailed(c, errNoToken)
+	}
 	token, ok := strings.CutPrefix(h, "Bearer ")
 	if !ok {
-		return empty(c, fiber.StatusUnauthorized)
+		return authFailed(c, errNotBearer)
 	}
 	cl, err := s.verify(token)
 	if err != nil {
-		return empty(c, fiber.StatusUnauthorized)
+		return authFailed(c, err)
 	}
 	c.Locals(claimsKey, cl)
 	// A token of a deleted user still authenticates (Iggy); the broker
