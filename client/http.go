@@ -64,6 +64,11 @@ func (t *httpTransport) setToken(s string) {
 func httpError(status int, body []byte) error {
 	var e rest.Error
 	if json.Unmarshal(body, &e) == nil && e.Code != "" && e.ID != 404 {
+		if status == http.StatusUnauthorized && e.ID == wire.ErrAccessTokenMissing.Code {
+			// shale explains a request without a token (Iggy's body is
+			// empty); to a client that is "not logged in", as over TCP.
+			return wire.ErrUnauthenticated
+		}
 		return wire.ErrorForCode(e.ID)
 	}
 	switch status {
