@@ -9,6 +9,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/shalemq/shale/wire"
+	"github.com/shalemq/shale/wire/rest"
 )
 
 // authError is why the bearer token of a request was refused. Iggy answers
@@ -58,5 +59,5 @@ func authFailed(c *fiber.Ctx, err error) error {
 	if !errors.As(err, &e) {
 		e = tokenError("invalid access token: %v", err)
 	}
-	return c.Status(fiber.StatusUnauthorized).JSON(errorBody{ID: e.code.Code, Code: e.code.Name, Reason: e.reason})
+	return c.Status(fiber.StatusUnauthorized).JSON(rest.Error{ID: e.code.Code, Code: e.code.Name, Reason: e.reason})
 }

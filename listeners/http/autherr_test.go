@@ -11,11 +11,12 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/shalemq/shale/broker/brokertest"
+	"github.com/shalemq/shale/wire/rest"
 )
 
 // callAuth sends GET /streams with the given Authorization header (none
 // when empty) and returns the status and the decoded error body.
-func (a *api) callAuth(header string) (int, errorBody, string) {
+func (a *api) callAuth(header string) (int, rest.Error, string) {
 	a.t.Helper()
 	req := httptest.NewRequest("GET", "/streams", nil)
 	if header != "" {
@@ -26,7 +27,7 @@ func (a *api) callAuth(header string) (int, errorBody, string) {
 		a.t.Fatal(err)
 	}
 	b, _ := io.ReadAll(resp.Body)
-	var eb errorBody
+	var eb rest.Error
 	if resp.StatusCode != 200 {
 		if err := json.Unmarshal(b, &eb); err != nil {
 			a.t.Fatalf("%d body %q is not Iggy's error JSON: %v", resp.StatusCode, b, err)
@@ -92,7 +93,7 @@ func TestForbiddenBody(t *testing.T) {
 	a.expect("POST", "/users", `{"username":"reader","password":"reader-pass","status":"active"}`, 200, "")
 	a.login("reader", "reader-pass")
 	b := a.expect("POST", "/streams", `{"name":"orders"}`, 403, `"code":"unauthorized"`)
-	var eb errorBody
+	var eb rest.Error
 	if err := json.Unmarshal([]byte(b), &eb); err != nil || eb.ID != 41 || !strings.Contains(eb.Reason, "permission") {
 		t.Errorf("403 body %s (%v)", b, err)
 	}
