@@ -163,7 +163,7 @@ func TestClusterMetadataConfigured(t *testing.T) {
 		t.Fatalf("binary: %+v\nwant %+v", got, want)
 	}
 
-	token := httpLogin(t, s)
+	token := httpLogin(t, s, RootUser, RootPassword)
 	req, _ := http.NewRequest("GET", "http://"+s.Ports.HTTP+"/cluster/metadata", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
@@ -191,26 +191,6 @@ func TestClusterMetadataConfigured(t *testing.T) {
 		md.Nodes[0].Endpoints["tcp"] != port(s.Ports.TCP) {
 		t.Errorf("http: %s", body)
 	}
-}
-
-// httpLogin logs in as root over HTTP and returns the access token.
-func httpLogin(t *testing.T, s *Server) string {
-	t.Helper()
-	resp, err := http.Post("http://"+s.Ports.HTTP+"/users/login", "application/json",
-		strings.NewReader(`{"username":"`+RootUser+`","password":"`+RootPassword+`"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out struct {
-		AccessToken struct {
-			Token string `json:"token"`
-		} `json:"access_token"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || out.AccessToken.Token == "" {
-		t.Fatalf("http login: %d %v", resp.StatusCode, err)
-	}
-	return out.AccessToken.Token
 }
 
 // TestVersionCommand runs the built binary's version command and flag.
