@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -196,5 +197,52 @@ func TestBackupClientAbort(t *testing.T) {
 	httpBackup(t, s, path)
 	if out, err := shaleCmd(t, nil, "backup", "verify", path); err != nil || !strings.Contains(out, "24001 messages") {
 		t.Fatalf("verify the next backup: %v\n%s", err, out)
+	}
+}
+
+// TestBackupProgressOnTerminal runs `shale backup` under a pseudo-terminal
+// (script(1)), as a person would: a progress line with bytes and rate is
+// redrawn on stderr, then one summary line; without a terminal there is no
+// progress line.
+func TestBackupProgressOnTerminal(t *testing.T) {
+	if _, err := exec.LookPath("script"); err != nil {
+		t.Fatal("script(1) from util-linux is needed")
+	}
+	s := Start(t, "")
+	fillRandom(t, s, 4)
+	dir := t.TempDir()
+	cmdline := Binary(t) + " backup --out " + filepath.Join(dir, "tty.tar.zst") + " --http-api-url http://" + s.Ports.HTTP +
+		" --username " + RootUser + " --password " + RootPassword
+	out, err := exec.Command("script", "-qec", cmdline, "/dev/null").CombinedOutput()
+	if err != nil {
+		t.Fatalf("shale backup under a terminal: %v\n%q", err, out)
+	}
+	text := string(out)
+	if !strings.Contains(text, "\r\x1b[Kbackup: ") || !strings.Contains(text, " received, ") || !strings.Contains(text, "MB/s") {
+		t.Fatalf("no progress line on the terminal:\n%q", text)
+	}
+	if !strings.Contains(text, "tty.tar.zst: ") || !strings.Contains(text, "4000 messages") {
+		t.Fatalf("no summary line:\n%q", text)
+	}
+	t.Logf("terminal showed: %q", text)
+	plain, err := shaleCmd(t, nil, "backup", "--out", filepath.Join(dir, "plain.tar.zst"), "--http-api-url", "http://"+s.Ports.HTTP,
+		"--username", RootUser, "--password", RootPassword)
+	if err != nil || strings.Contains(plain, "received") {
+		t.Fatalf("without a terminal: %v\n%q", err, plain)
+	}
+	// Refused users learn what a backup needs.
+	c := dialTCP(t, s)
+	login(t, c)
+	if _, err := c.Do(context.Background(), &wire.CreateUser{Username: "ops", Password: "ops-secret", Status: 1,
+		Permissions: &wire.Permissions{Global: wire.GlobalPermissions{ManageServers: true, ReadServers: true}}}); err != nil {
+		t.Fatal(err)
+	}
+	refused, err := shaleCmd(t, nil, "backup", "--out", filepath.Join(dir, "ops.tar.zst"), "--http-api-url", "http://"+s.Ports.HTTP,
+		"--username", "ops", "--password", "ops-secret")
+	if err == nil || !strings.Contains(refused, "manage_servers, read_streams and manage_users") {
+		t.Fatalf("a user without the rights: %v\n%s", err, refused)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "ops.tar.zst.partial")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("a refused backup left a partial file")
 	}
 }

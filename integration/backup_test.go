@@ -111,7 +111,7 @@ func (p *producers) halt(t *testing.T) {
 	}
 }
 
-func httpLogin(t *testing.T, s *Server, user, pass string) string {
+func httpLogin(t testing.TB, s *Server, user, pass string) string {
 	t.Helper()
 	body, _ := json.Marshal(map[string]string{"username": user, "password": pass})
 	resp, err := http.Post("http://"+s.Ports.HTTP+"/users/login", "application/json", bytes.NewReader(body))
