@@ -4,13 +4,48 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 )
+
+var (
+	cliOnce sync.Once
+	cliPath string
+	cliErr  error
+)
+
+// cliBinary is the shale binary the client-side tests run, many times
+// each: under -race, a build without the race detector, because a race
+// build takes about a second just to start on a loaded machine (the
+// server under test is still Binary's race build; the client code's own
+// tests in cmd/shale run with -race).
+func cliBinary(t testing.TB) string {
+	t.Helper()
+	if !raceEnabled || os.Getenv("TEST_SHALE_BINARY") != "" {
+		return Binary(t)
+	}
+	cliOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "shale-cli-")
+		if err != nil {
+			cliErr = err
+			return
+		}
+		cliPath = filepath.Join(dir, "shale")
+		if out, err := exec.Command("go", "build", "-o", cliPath, "../cmd/shale").CombinedOutput(); err != nil {
+			cliErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if cliErr != nil {
+		t.Fatal(cliErr)
+	}
+	return cliPath
+}
 
 // cli runs bin/shale as a client with a private config directory.
 type cli struct {
@@ -18,10 +53,20 @@ type cli struct {
 	s    *Server
 	home string
 	env  []string
+	tok  string // a personal access token of the root user, for {tok}
 }
 
+// newCLI logs in once with the root password to create a personal access
+// token: most lines then log in with -t {tok}, because a password login
+// costs a deliberate (argon2id) hash on the server.
 func newCLI(t *testing.T, s *Server) *cli {
-	return &cli{t: t, s: s, home: t.TempDir()}
+	c := &cli{t: t, s: s, home: t.TempDir()}
+	out, errOut, code := c.run("", gp+"-q pat create cli-test")
+	if code != 0 {
+		t.Fatalf("pat create: exit %d\n%s%s", code, out, errOut)
+	}
+	c.tok = strings.TrimSpace(out)
+	return c
 }
 
 // run executes one command line (words split on spaces, 'quoted' words
@@ -33,7 +78,7 @@ func (c *cli) run(stdin, line string) (string, string, int) {
 	if len(args) == 0 || args[0] != "shale" {
 		c.t.Fatalf("command line %q does not start with shale", line)
 	}
-	cmd := exec.Command(Binary(c.t), args[1:]...)
+	cmd := exec.Command(cliBinary(c.t), args[1:]...)
 	cmd.Env = append(append(os.Environ(), "SHALE_HOME="+c.home), c.env...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
@@ -51,7 +96,7 @@ func (c *cli) run(stdin, line string) (string, string, int) {
 
 func (c *cli) expand(s string) string {
 	r := strings.NewReplacer("{tcp}", c.s.Ports.TCP, "{quic}", c.s.Ports.QUIC, "{http}", "http://"+c.s.Ports.HTTP,
-		"{user}", RootUser, "{pass}", RootPassword, "{home}", c.home)
+		"{user}", RootUser, "{pass}", RootPassword, "{home}", c.home, "{tok}", c.tok)
 	return r.Replace(s)
 }
 
@@ -107,16 +152,20 @@ func (c *cli) steps(steps []cliStep) {
 // iggyLines are Iggy CLI command lines (server-0.8.0 argument shapes) with
 // `iggy` replaced by `shale`: global flags before the verb, positional
 // arguments and short flags as the Iggy CLI takes them.
-const g = "shale --transport tcp --tcp-server-address {tcp} -u {user} -p {pass} "
+// g logs in with a token (-t), gp with a username and password (-u, -p).
+const (
+	g  = "shale --transport tcp --tcp-server-address {tcp} -t {tok} "
+	gp = "shale --transport tcp --tcp-server-address {tcp} -u {user} -p {pass} "
+)
 
 var iggyLines = []cliStep{
 	{line: "shale --tcp-server-address {tcp} ping -c 3", want: `3 pings .* min/avg/max`},
-	{line: g + "stream create orders", want: `stream orders created with id \d+`},
+	{line: gp + "stream create orders", want: `stream orders created with id \d+`},
 	{line: g + "stream create -s 7 audit", want: `stream audit created`},
-	{line: g + "stream list -l list", want: `name: +orders`},
+	{line: gp + "stream list -l list", want: `name: +orders`},
 	{line: g + "stream get orders", want: `name: +orders`},
 	{line: g + "stream update audit audit2", want: `renamed to audit2`},
-	{line: g + "topic create orders events 3 none 15days 2min 2s", want: `topic events created .* 3 partitions`},
+	{line: gp + "topic create orders events 3 none 15days 2min 2s", want: `topic events created .* 3 partitions`},
 	{line: g + "topic create orders logs 1 gzip -m 1GiB -r 1 unlimited", want: `topic logs created`},
 	{line: g + "topic create -t 5 orders metrics 2 none", want: `topic metrics created`},
 	{line: g + "topic update orders logs logs2 none 1h", want: `updated`},
@@ -124,12 +173,12 @@ var iggyLines = []cliStep{
 	{line: g + "topic list orders", want: `events .* 3 .* none`},
 	{line: g + "partition create orders events 2", want: `2 partitions created`},
 	{line: g + "partition delete orders events 2", want: `2 partitions deleted`},
-	{line: g + "message send --partition-id 0 orders events hello 'hello world'", want: `sent 2 messages`},
+	{line: gp + "message send --partition-id 0 orders events hello 'hello world'", want: `sent 2 messages`},
 	{line: g + "message send -p 1 orders events one two three", want: `sent 3 messages`},
 	{line: g + "message send -m user-42 orders metrics keyed", want: `sent 1 messages`},
 	{line: g + "message send -H trace:string:abc,n:uint32:7 -p 2 orders events with-headers", want: `sent 1 messages`},
 	{line: g + "message send -p 2 orders events", stdin: "line one\nline two\n", want: `sent 2 messages`},
-	{line: g + "message poll --offset 0 --message-count 10 orders events 0", want: `(?s)^0\t\S+\thello\n1\t\S+\thello world\n$`},
+	{line: gp + "message poll --offset 0 --message-count 10 orders events 0", want: `(?s)^0\t\S+\thello\n1\t\S+\thello world\n$`},
 	{line: g + "message poll -o 1 -m 1 orders events 1", want: `(?s)^1\t\S+\ttwo\n$`},
 	{line: g + "message poll -f -m 10 -s orders events 2", want: `with-headers\t\[(n:uint32:7, trace:string:abc|trace:string:abc, n:uint32:7)\]\n1\t\S+\tline one\n2\t\S+\tline two`},
 	{line: g + "message poll -l orders events 1", want: `^2\t\S+\tthree\n$`},
@@ -181,7 +230,7 @@ var iggyLines = []cliStep{
 	{line: g + "message poll orders events 0", code: 2, want: `exactly one of --offset`},
 	{line: g + "stream list --no-such-flag", code: 2, want: `unknown flag`},
 	{line: g + "topic create orders x 1 brotli", code: 2, want: `compression "brotli"`},
-	{line: g + "stream get missing-stream", code: 1, want: `stream_name_not_found \(code 1010\)`},
+	{line: gp + "stream get missing-stream", code: 1, want: `stream_name_not_found \(code 1010\)`},
 	{line: g + "stream delete 999", code: 1, want: `stream_id_not_found \(1009\)`},
 	{line: "shale --tcp-server-address {tcp} -u {user} -p wrong stream list", code: 1, want: `invalid_credentials`},
 	{line: "shale --tcp-server-address 127.0.0.1:1 -u {user} -p {pass} stream list", code: 3, want: `cannot connect to tcp 127.0.0.1:1`},
@@ -197,8 +246,8 @@ func TestCLIIggyCommandLines(t *testing.T) {
 	c.steps(iggyLines)
 
 	for _, tr := range []struct{ name, pre string }{
-		{"quic", "shale --transport quic --quic-server-address {quic} -u {user} -p {pass} "},
-		{"http", "shale --transport http --http-api-url {http} -u {user} -p {pass} "},
+		{"quic", "shale --transport quic --quic-server-address {quic} -t {tok} "},
+		{"http", "shale --transport http --http-api-url {http} -t {tok} "},
 	} {
 		pre, st := tr.pre, " s-"+tr.name+" "
 		c.steps([]cliStep{
@@ -214,6 +263,7 @@ func TestCLIIggyCommandLines(t *testing.T) {
 		})
 	}
 	h := "shale --transport http --http-api-url {http} -u {user} -p {pass} "
+	c.steps([]cliStep{{line: "shale --transport quic --quic-server-address {quic} -u {user} -p {pass} stream list", want: `orders`}})
 	// GetMe has no REST route: the Iggy SDKs fail it locally, and so does shale.
 	c.steps([]cliStep{{line: h + "me", code: 1, want: `feature_unavailable`}})
 }
@@ -288,7 +338,7 @@ func TestCLIContextAndLogin(t *testing.T) {
 		{line: "shale -u {user} -p {pass} pat list", want: `shale-cli-`},
 		{line: "shale logout", want: `logged out`},
 		{line: "shale stream list", code: 2, want: `no credentials`},
-		{line: "shale -u {user} -p {pass} pat list", want: `^NAME +EXPIRES\n$`},
+		{line: "shale -u {user} -p {pass} pat list", want: `^NAME +EXPIRES\ncli-test +never\n$`},
 		{line: "shale context delete bare", want: `deleted`},
 		{line: "shale context use nope", code: 2, want: `no context named "nope"`},
 		{line: "shale context delete default", code: 2, want: `cannot be deleted`},

@@ -27,7 +27,7 @@ type ttyRun struct {
 func startTTY(t *testing.T, c *cli, line string) *ttyRun {
 	t.Helper()
 	args := splitWords(c.expand(line))
-	cmd := exec.Command(Binary(t), args[1:]...)
+	cmd := exec.Command(cliBinary(t), args[1:]...)
 	cmd.Env = append(os.Environ(), "SHALE_HOME="+c.home)
 	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 200})
 	if err != nil {

@@ -68,7 +68,7 @@ func TestReadmeCLITour(t *testing.T) {
 		script = append(script, line)
 	}
 	s := Start(t, "")
-	bin := Binary(t)
+	bin := cliBinary(t)
 	cmd := exec.Command("bash", "-euo", "pipefail", "-c", strings.Join(script, "\n"))
 	cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(bin)+":"+os.Getenv("PATH"), "SHALE_HOME="+t.TempDir(),
 		"SHALE_TCP_SERVER_ADDRESS="+s.Ports.TCP, "IGGY_PASSWORD="+RootPassword)

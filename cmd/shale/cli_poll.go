@@ -92,6 +92,9 @@ func runPoll(ctx context.Context, g *globals, c *client.Client, out *output, pf 
 		}
 		req.Consumer = wire.Consumer{Kind: wire.ConsumerGroup, ID: id}
 		req.Partition = wire.OptPartition{} // the group assigns partitions
+		if pf.follow {
+			req.AutoCommit = true // a follower advances through the group's offsets
+		}
 		if _, err := c.Do(ctx, &wire.JoinConsumerGroup{GroupRef: wire.GroupRef{Stream: ids[0], Topic: ids[1], Group: id}}); err != nil {
 			return err
 		}
