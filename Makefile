@@ -4,7 +4,7 @@
 GO      ?= go
 TAGS    ?= invariants
 BIN     := bin/shale
-DATA    ?= ./data
+DATA    ?= local_data
 BENCHTIME ?= 1x
 BENCHCOUNT ?= 1
 FUZZTIME  ?= 10s
@@ -22,7 +22,7 @@ all: build
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/shale
 
-# Serve with ./data and Iggy's default ports: TCP 127.0.0.1:8090,
+# Serve with local_data (system.path's default) and Iggy's default ports: TCP 127.0.0.1:8090,
 # QUIC 127.0.0.1:8080, HTTP 127.0.0.1:3000.
 run: build
 	$(BIN) serve --data $(DATA)

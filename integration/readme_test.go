@@ -29,9 +29,19 @@ func TestReadmeCurl(t *testing.T) {
 		t.Fatal("README curl block not closed")
 	}
 	s := Start(t, "")
-	script = strings.ReplaceAll(script, "<password>", RootPassword)
 	script = strings.ReplaceAll(script, "localhost:3000", s.Ports.HTTP)
-	out, err := exec.Command("bash", "-euo", "pipefail", "-c", script).CombinedOutput()
+
+	// A wrong password stops the block at the login, with the reason.
+	out, err := exec.Command("bash", "-euo", "pipefail", "-c", strings.ReplaceAll(script, "<password>", "not-the-password")).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "login failed:") || !strings.Contains(string(out), "invalid_credentials") {
+		t.Fatalf("README curl block with a wrong password: %v\n%s", err, out)
+	}
+	if strings.Contains(string(out), `"name":"orders"`) {
+		t.Fatalf("README curl block went on after a failed login:\n%s", out)
+	}
+
+	script = strings.ReplaceAll(script, "<password>", RootPassword)
+	out, err = exec.Command("bash", "-euo", "pipefail", "-c", script).CombinedOutput()
 	if err != nil {
 		t.Fatalf("README curl block failed: %v\n%s", err, out)
 	}

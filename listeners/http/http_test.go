@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shalemq/shale/broker"
 	"github.com/shalemq/shale/broker/brokertest"
 	"github.com/shalemq/shale/wire/rest"
 )
@@ -223,7 +224,8 @@ func TestUsersTokensSystem(t *testing.T) {
 	a.expect("POST", "/personal-access-tokens/login", `{"token":"`+tok.Token+`"}`, 200, `"user_id":0`)
 	a.expect("DELETE", "/personal-access-tokens/ci-token", "", 204, "")
 
-	a.expect("GET", "/stats", "", 200, `"iggy_server_semver":8000,"cache_metrics":{}`)
+	a.expect("GET", "/stats", "", 200, `"iggy_server_version":"0.8.0","iggy_server_semver":8000,"cache_metrics":{}`)
+	a.expect("GET", "/stats", "", 200, `"shale_version":"`+broker.ShaleVersion()+`","shale_commit":"`+broker.ShaleCommit()+`"}`)
 	a.expect("GET", "/cluster/metadata", "", 200, `"role":"leader","status":"healthy"`)
 	a.expect("GET", "/clients", "", 200, `"transport":"tcp"`)
 	a.expect("GET", "/clients/abc", "", 400, "Invalid URL")

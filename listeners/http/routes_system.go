@@ -6,6 +6,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/shalemq/shale/broker"
 	"github.com/shalemq/shale/wire"
 	"github.com/shalemq/shale/wire/rest"
 )
@@ -17,7 +18,9 @@ func (s *Server) stats(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return ok(c, rest.StatsOf(st))
+	out := rest.StatsOf(st)
+	out.ShaleVersion, out.ShaleCommit = broker.ShaleVersion(), broker.ShaleCommit()
+	return ok(c, out)
 }
 
 func (s *Server) clusterMetadata(c *fiber.Ctx) error {

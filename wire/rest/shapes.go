@@ -192,6 +192,10 @@ type Stats struct {
 	ThreadsCount        uint32         `json:"threads_count"`
 	FreeDiskSpace       Size           `json:"free_disk_space"`
 	TotalDiskSpace      Size           `json:"total_disk_space"`
+	// shale's own version and commit, after Iggy's fields. Iggy's
+	// iggy_server_version stays "0.8.0" (docs/compatibility.md).
+	ShaleVersion string `json:"shale_version,omitempty"`
+	ShaleCommit  string `json:"shale_commit,omitempty"`
 }
 
 // Error is Iggy's JSON error body: all four fields, always.
