@@ -101,7 +101,9 @@ func TestTLSFromOperationsDoc(t *testing.T) {
 		dial func() (*client.Client, error)
 	}{
 		{"tcp+tls", func() (*client.Client, error) { return client.Dial(ctx, s.Ports.TCP, client.Options{TLS: verify()}) }},
-		{"quic", func() (*client.Client, error) { return client.DialQUIC(ctx, s.Ports.QUIC, client.Options{TLS: verify()}) }},
+		{"quic", func() (*client.Client, error) {
+			return client.DialQUIC(ctx, s.Ports.QUIC, client.Options{TLS: verify()})
+		}},
 		{"https", func() (*client.Client, error) {
 			return client.DialHTTP(ctx, "https://"+s.Ports.HTTP, client.Options{TLS: verify()})
 		}},
