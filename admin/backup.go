@@ -35,6 +35,10 @@ type BackupOptions struct {
 	Clock func() time.Time
 	// Logger receives progress and failures. Default slog.Default().
 	Logger *slog.Logger
+	// MaxRate caps how fast database files are read into the archive, in
+	// bytes per second, so a backup leaves CPU and disk to producers on a
+	// small machine. 0: no cap.
+	MaxRate int64
 }
 
 // Backup is a checkpoint being turned into an archive. Prepare makes it;
@@ -45,6 +49,7 @@ type Backup struct {
 	manifestJSON []byte
 	manifestSum  string
 	logger       *slog.Logger
+	maxRate      int64
 }
 
 // Prepare takes a checkpoint of the live database (every send acknowledged
@@ -66,7 +71,7 @@ func Prepare(b *broker.Broker, opts BackupOptions) (_ *Backup, err error) {
 	if err != nil {
 		return nil, err
 	}
-	bk := &Backup{ckpt: ckpt, logger: opts.Logger}
+	bk := &Backup{ckpt: ckpt, logger: opts.Logger, maxRate: opts.MaxRate}
 	defer func() {
 		if err != nil {
 			_ = bk.Close()
@@ -164,11 +169,12 @@ func (bk *Backup) WriteTo(w io.Writer) (int64, error) {
 		err = put(ManifestSumName, []byte(bk.manifestSum+"\n"))
 	}
 	buf := make([]byte, 1<<20)
+	pace := &pacer{rate: bk.maxRate, start: time.Now()}
 	for _, fe := range bk.manifest.Files {
 		if err != nil {
 			break
 		}
-		err = bk.writeFile(tw, fe, buf)
+		err = bk.writeFile(tw, fe, buf, pace)
 	}
 	if err == nil {
 		err = tw.Close()
@@ -182,7 +188,7 @@ func (bk *Backup) WriteTo(w io.Writer) (int64, error) {
 	return cw.n, err
 }
 
-func (bk *Backup) writeFile(tw *tar.Writer, fe FileEntry, buf []byte) error {
+func (bk *Backup) writeFile(tw *tar.Writer, fe FileEntry, buf []byte, pace *pacer) error {
 	f, err := os.Open(filepath.Join(bk.ckpt.Dir, fe.Name))
 	if err != nil {
 		return err
@@ -193,7 +199,7 @@ func (bk *Backup) writeFile(tw *tar.Writer, fe FileEntry, buf []byte) error {
 		return err
 	}
 	h := xxh3.New()
-	n, err := io.CopyBuffer(io.MultiWriter(tw, h), io.LimitReader(f, fe.Size), buf)
+	n, err := io.CopyBuffer(io.MultiWriter(tw, h, pace), io.LimitReader(f, fe.Size), buf)
 	if err != nil {
 		return err
 	}
@@ -225,6 +231,26 @@ func Stream(b *broker.Broker, w io.Writer, opts BackupOptions) (*Manifest, int64
 	}
 	n, err := bk.WriteTo(w)
 	return bk.Manifest(), n, errors.Join(err, bk.Close())
+}
+
+// pacer is a writer that sleeps as needed to keep the bytes through it
+// under rate per second, measured from start. rate 0 never sleeps.
+type pacer struct {
+	rate  int64
+	start time.Time
+	n     int64
+}
+
+func (p *pacer) Write(b []byte) (int, error) {
+	if p.rate <= 0 {
+		return len(b), nil
+	}
+	p.n += int64(len(b))
+	due := time.Duration(float64(p.n) / float64(p.rate) * float64(time.Second))
+	if ahead := due - time.Since(p.start); ahead > 0 {
+		time.Sleep(ahead)
+	}
+	return len(b), nil
 }
 
 type countingWriter struct {

@@ -28,6 +28,8 @@ type ScheduleOptions struct {
 	Logger *slog.Logger
 	// Registerer, when set, receives the shale_backup_* metrics.
 	Registerer prometheus.Registerer
+	// MaxRate caps the backup's read rate (BackupOptions.MaxRate).
+	MaxRate int64
 }
 
 // Scheduler takes a backup into a directory every interval and prunes old
@@ -129,7 +131,7 @@ func (s *Scheduler) write() (string, int64, error) {
 	if err := os.MkdirAll(s.opts.Dir, 0o755); err != nil {
 		return "", 0, err
 	}
-	bk, err := Prepare(s.b, BackupOptions{Logger: s.log})
+	bk, err := Prepare(s.b, BackupOptions{Logger: s.log, MaxRate: s.opts.MaxRate})
 	if err != nil {
 		return "", 0, err
 	}

@@ -8,6 +8,9 @@ type Backup struct {
 	// Directory is where archives go; relative to system.path.
 	Directory string `koanf:"directory"`
 	KeepLast  int    `koanf:"keep_last"`
+	// MaxRate caps how fast a backup reads the database, per second; 0: no
+	// cap.
+	MaxRate ByteSize `koanf:"max_rate"`
 }
 
 func (v *validator) backup(b *Backup) {
@@ -15,5 +18,6 @@ func (v *validator) backup(b *Backup) {
 	if b.Enabled {
 		v.check(b.Directory != "", "backup.directory", "must not be empty while backups are enabled")
 		v.check(b.KeepLast >= 1, "backup.keep_last", "must be at least 1, got %d", b.KeepLast)
+		v.check(!b.MaxRate.IsUnlimited(), "backup.max_rate", "must be a size per second, or \"0\" for no cap")
 	}
 }

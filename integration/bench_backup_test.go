@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -93,9 +94,9 @@ func dirSize(b *testing.B, dir string) int64 {
 }
 
 // streamBackup downloads one backup into w and returns its size.
-func streamBackup(b *testing.B, s *Server, jwt string, w io.Writer) int64 {
+func streamBackup(b *testing.B, s *Server, route, jwt string, w io.Writer) int64 {
 	b.Helper()
-	req, _ := http.NewRequest("GET", "http://"+s.Ports.HTTP+backupPath, nil)
+	req, _ := http.NewRequest("GET", "http://"+s.Ports.HTTP+route, nil)
 	req.Header.Set("Authorization", "Bearer "+jwt)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -112,11 +113,13 @@ func streamBackup(b *testing.B, s *Server, jwt string, w io.Writer) int64 {
 
 func BenchmarkBackup(b *testing.B) {
 	ctx := context.Background()
-	for _, withBackup := range []bool{false, true} {
-		name := "produce/tcp/producers=4/no-backup"
-		if withBackup {
-			name = "produce/tcp/producers=4/during-backup"
+	for _, mode := range []string{"no-backup", "during-backup", "during-backup,max_rate=30MB"} {
+		withBackup := mode != "no-backup"
+		route := backupPath
+		if strings.Contains(mode, "max_rate") {
+			route += "?max_rate=30000000"
 		}
+		name := "produce/tcp/producers=4/" + mode
 		b.Run(name, func(b *testing.B) {
 			s, clients := preloaded(b)
 			msgs := textMessages(2)
@@ -134,7 +137,7 @@ func BenchmarkBackup(b *testing.B) {
 							return
 						default:
 						}
-						streamBackup(b, s, jwt, io.Discard)
+						streamBackup(b, s, route, jwt, io.Discard)
 						backups.Add(1)
 					}
 				}()
@@ -187,7 +190,7 @@ func BenchmarkBackup(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			size = streamBackup(b, s, jwt, f)
+			size = streamBackup(b, s, backupPath, jwt, f)
 			if err := f.Sync(); err != nil {
 				b.Fatal(err)
 			}

@@ -10,18 +10,20 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/shalemq/shale/admin"
+	"github.com/shalemq/shale/config"
 	shalehttp "github.com/shalemq/shale/listeners/http"
 	"github.com/shalemq/shale/wire"
 )
 
 func backupCommand(g *globals) *cobra.Command {
-	var out string
+	var out, maxRate string
 	var noProgress bool
 	cmd := &cobra.Command{
 		Use:   "backup --out FILE",
@@ -57,11 +59,20 @@ Verify an archive offline with "shale backup verify FILE" and restore it with
 			// Interrupted, the partial file is removed.
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return runBackup(ctx, g, out, progress, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			path := shalehttp.BackupPath
+			if maxRate != "" {
+				n, err := config.ParseByteSize(maxRate)
+				if err != nil || n.IsUnlimited() {
+					return usageError("--max-rate %q: want a size per second such as 50MB", maxRate)
+				}
+				path += "?max_rate=" + strconv.FormatUint(uint64(n), 10)
+			}
+			return runBackup(ctx, g, path, out, progress, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	cmd.Flags().StringVar(&out, "out", "", "archive file or directory to write (required)")
 	cmd.Flags().BoolVar(&noProgress, "no-progress", false, "no progress line even on a terminal")
+	cmd.Flags().StringVar(&maxRate, "max-rate", "", "cap the server's read rate per second (such as 50MB), to spare a small machine's CPU")
 	_ = cmd.MarkFlagRequired("out")
 	cmd.AddCommand(verifyCommand())
 	return cmd
@@ -93,14 +104,14 @@ func verifyCommand() *cobra.Command {
 	return cmd
 }
 
-func runBackup(ctx context.Context, g *globals, out string, progress bool, stdout, stderr io.Writer) (err error) {
+func runBackup(ctx context.Context, g *globals, route, out string, progress bool, stdout, stderr io.Writer) (err error) {
 	c, err := g.connect(ctx)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
 	start := time.Now()
-	resp, err := c.GetStream(ctx, shalehttp.BackupPath)
+	resp, err := c.GetStream(ctx, route)
 	if err != nil {
 		if errors.Is(err, wire.ErrUnauthorized) {
 			return fmt.Errorf("backup: %w (a backup needs root, or manage_servers, read_streams and manage_users)", err)

@@ -23,7 +23,7 @@ func startBackups(ctx context.Context, s *server, cfg *config.Config, reg promet
 		dir = filepath.Join(cfg.System.Path, dir)
 	}
 	sched, err := admin.NewScheduler(s.broker, admin.ScheduleOptions{Interval: bc.Interval.Std(), Dir: dir,
-		KeepLast: bc.KeepLast, Logger: logger, Registerer: reg})
+		KeepLast: bc.KeepLast, MaxRate: int64(min(uint64(bc.MaxRate), 1<<62)), Logger: logger, Registerer: reg})
 	if err != nil {
 		return err
 	}

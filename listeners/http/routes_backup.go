@@ -2,10 +2,13 @@ package http
 
 import (
 	"bufio"
+	"fmt"
+	"strconv"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/shalemq/shale/admin"
+	"github.com/shalemq/shale/wire"
 )
 
 // BackupPath is the route that streams a backup archive; it is shale's own,
@@ -17,7 +20,7 @@ const BackupPath = "/admin/backup"
 const ManifestChecksumHeader = "X-Shale-Manifest-Checksum"
 
 // backup takes a consistent snapshot and streams it as one archive while it
-// is compressed. The checkpoint is removed when the stream ends, whether it
+// is compressed; ?max_rate=N caps the read rate at N bytes per second. The checkpoint is removed when the stream ends, whether it
 // completed, failed or the client went away: fasthttp runs the stream
 // writer in its own goroutine and closes its pipe when the response cannot
 // be written, so every write after that fails.
@@ -25,7 +28,15 @@ func (s *Server) backup(c *fiber.Ctx) error {
 	if err := s.b.AuthorizeBackup(session(c)); err != nil {
 		return err
 	}
-	bk, err := admin.Prepare(s.b, admin.BackupOptions{Logger: s.opts.Logger})
+	opts := admin.BackupOptions{Logger: s.opts.Logger}
+	if v := c.Query("max_rate"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return fmt.Errorf("max_rate %q: want bytes per second: %w", v, wire.ErrInvalidCommand)
+		}
+		opts.MaxRate = n
+	}
+	bk, err := admin.Prepare(s.b, opts)
 	if err != nil {
 		return err
 	}

@@ -36,7 +36,8 @@ func TestBackupRoute(t *testing.T) {
 	a.expect("GET", BackupPath, "", 403, "")
 
 	a.token = root
-	req := httptest.NewRequest("GET", BackupPath, nil)
+	a.expect("GET", BackupPath+"?max_rate=fast", "", 400, "max_rate")
+	req := httptest.NewRequest("GET", BackupPath+"?max_rate=100000000", nil)
 	req.Header.Set("Authorization", "Bearer "+a.token)
 	resp, err := srv.App().Test(req, -1)
 	if err != nil {
