@@ -176,6 +176,7 @@ func (s *Server) serveFrame(r io.Reader, w io.Writer, hdr [8]byte, sess *broker.
 	bp := s.bufs.Get().(*[]byte)
 	defer s.putBuf(bp)
 	buf := grow((*bp)[:0], int(size))
+	*bp = buf // a grown buffer goes back to the pool, not the one it replaced
 	if _, err := io.ReadFull(r, buf); err != nil {
 		return false, err
 	}
