@@ -116,16 +116,27 @@ func queryU32(c *fiber.Ctx, name string, def uint32, required bool) (uint32, err
 // bindJSON decodes a JSON body: 415 without a JSON content type, 400 for
 // bad syntax, 422 for the wrong shape (HTTP.md §1.5).
 func bindJSON(c *fiber.Ctx, v any) error {
-	ct := strings.ToLower(c.Get(fiber.HeaderContentType))
-	if !strings.HasPrefix(ct, "application/json") && !(strings.HasPrefix(ct, "application/") && strings.Contains(ct, "+json")) {
-		return &plainError{status: fiber.StatusUnsupportedMediaType, text: "Expected request with `Content-Type: application/json`"}
+	if err := jsonContentType(c); err != nil {
+		return err
 	}
 	body := c.Body()
 	if !json.Valid(body) {
-		return &plainError{status: fiber.StatusBadRequest, text: "Failed to parse the request body as JSON"}
+		return errBodyNotJSON
 	}
 	if err := json.Unmarshal(body, v); err != nil {
 		return unprocessable(err.Error())
+	}
+	return nil
+}
+
+// errBodyNotJSON answers a body that is not JSON at all.
+var errBodyNotJSON = &plainError{status: fiber.StatusBadRequest, text: "Failed to parse the request body as JSON"}
+
+// jsonContentType refuses a request whose Content-Type is not JSON.
+func jsonContentType(c *fiber.Ctx) error {
+	ct := strings.ToLower(c.Get(fiber.HeaderContentType))
+	if !strings.HasPrefix(ct, "application/json") && !(strings.HasPrefix(ct, "application/") && strings.Contains(ct, "+json")) {
+		return &plainError{status: fiber.StatusUnsupportedMediaType, text: "Expected request with `Content-Type: application/json`"}
 	}
 	return nil
 }
