@@ -244,16 +244,21 @@ func (g *globals) resolve(cmd *cobra.Command) error {
 		v    *bool
 		ctx  *bool
 	}{{"tls-skip-verify", &g.TLSSkipVerify, cc.TLSSkipVerify}, {"tcp-tls-enabled", &g.TCPTLSEnabled, cc.TCPTLSEnabled}} {
-		s := g.pick(b.name, strconv.FormatBool(*b.v), "")
-		if s == "" && b.ctx != nil {
+		var env string
+		if name, ok := cliEnv[b.name]; ok {
+			env = g.environ(name)
+		}
+		switch f := g.cmd.Flags().Lookup(b.name); {
+		case f != nil && f.Changed:
+		case env != "":
+			v, err := strconv.ParseBool(env)
+			if err != nil {
+				return usageError("%s: %q is not true or false", cliEnv[b.name], env)
+			}
+			*b.v = v
+		case b.ctx != nil:
 			*b.v = *b.ctx
-			continue
 		}
-		v, err := strconv.ParseBool(s)
-		if err != nil {
-			return usageError("%s: %q is not true or false", cliEnv[b.name], s)
-		}
-		*b.v = v
 	}
 	// Credentials travel as a set: a flag or environment credential
 	// replaces the context's.

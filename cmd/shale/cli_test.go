@@ -177,3 +177,54 @@ func TestDocsListEveryVerb(t *testing.T) {
 		}
 	}
 }
+
+// TestResolvePrecedence: flag over environment over context over default,
+// and credentials taken as a set.
+func TestResolvePrecedence(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("SHALE_HOME", home)
+	on := true
+	if err := saveContexts(contextsFile{Active: "prod", Contexts: map[string]contextConfig{
+		"prod": {Transport: "quic", QUICServerAddress: "10.0.0.1:8080", TCPServerAddress: "10.0.0.1:8090",
+			Username: "ctx-user", Password: "ctx-pass", TLSSkipVerify: &on},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	resolve := func(env map[string]string, args ...string) *globals {
+		t.Helper()
+		g := newGlobals()
+		g.environ = func(k string) string { return env[k] }
+		root := &cobra.Command{Use: "shale"}
+		g.addGlobalFlags(root)
+		leaf := &cobra.Command{Use: "leaf", Run: func(*cobra.Command, []string) {}}
+		root.AddCommand(leaf)
+		root.SetArgs(append(expandGlobalShorthands(args), "leaf"))
+		if err := root.Execute(); err != nil {
+			t.Fatal(err)
+		}
+		if err := g.resolve(leaf); err != nil {
+			t.Fatal(err)
+		}
+		return g
+	}
+	g := resolve(nil)
+	if g.Transport != "quic" || g.QUICServerAddress != "10.0.0.1:8080" || g.Username != "ctx-user" || g.Password != "ctx-pass" || !g.TLSSkipVerify {
+		t.Errorf("context: %+v", g)
+	}
+	g = resolve(map[string]string{"SHALE_TRANSPORT": "http", "IGGY_USERNAME": "env-user"})
+	if g.Transport != "http" || g.Username != "env-user" || g.Password != "" {
+		t.Errorf("environment over context (credentials as a set): %+v", g)
+	}
+	g = resolve(map[string]string{"SHALE_TRANSPORT": "http"}, "--transport", "tcp", "-t", "tok")
+	if g.Transport != "tcp" || g.Token != "tok" || g.Username != "" || g.TCPServerAddress != "10.0.0.1:8090" {
+		t.Errorf("flag over environment: %+v", g)
+	}
+	g = resolve(map[string]string{"SHALE_CONTEXT": "default"})
+	if g.Transport != "tcp" || g.TCPServerAddress != defaultTCPAddress || g.Username != "" {
+		t.Errorf("default context: %+v", g)
+	}
+	st, err := os.Stat(home + "/contexts.toml")
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("contexts file mode: %v %v", st, err)
+	}
+}
