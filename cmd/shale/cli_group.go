@@ -41,7 +41,7 @@ func groupCommand(g *globals) *cobra.Command {
 		Use: "create <stream> <topic> <name>", Aliases: []string{"c"}, Short: "create a consumer group",
 		Args: exactArgs(3), ValidArgsFunction: completeStreamTopic(g),
 		RunE: g.verb(false, func(ctx context.Context, c *client.Client, out *output, args []string) error {
-			warnAssignedID(g, out, "group-id")
+			warnAssignedID(g, "group-id")
 			ids, err := idents([]string{"stream", "topic"}, args)
 			if err != nil {
 				return err

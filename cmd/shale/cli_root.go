@@ -273,17 +273,14 @@ func clusterCommand(g *globals) *cobra.Command {
 				return err
 			}
 			type node struct {
-				Name      string `json:"name"`
-				IP        string `json:"ip"`
-				TCPPort   uint16 `json:"tcp_port"`
-				QUICPort  uint16 `json:"quic_port"`
-				HTTPPort  uint16 `json:"http_port"`
-				WSPort    uint16 `json:"websocket_port"`
-				Role      string `json:"role"`
-				Status    string `json:"status"`
-				Cluster   string `json:"-"`
-				RoleCode  uint8  `json:"-"`
-				StateCode uint8  `json:"-"`
+				Name     string `json:"name"`
+				IP       string `json:"ip"`
+				TCPPort  uint16 `json:"tcp_port"`
+				QUICPort uint16 `json:"quic_port"`
+				HTTPPort uint16 `json:"http_port"`
+				WSPort   uint16 `json:"websocket_port"`
+				Role     string `json:"role"`
+				Status   string `json:"status"`
 			}
 			nodes := []node{}
 			var rows [][]string

@@ -78,7 +78,7 @@ func streamCommand(g *globals) *cobra.Command {
 		Use: "create <name>", Aliases: []string{"c"}, Short: "create a stream",
 		Args: exactArgs(1),
 		RunE: g.verb(false, func(ctx context.Context, c *client.Client, out *output, args []string) error {
-			warnAssignedID(g, out, "stream-id")
+			warnAssignedID(g, "stream-id")
 			s, err := c.CreateStream(ctx, args[0])
 			if err != nil {
 				return err
@@ -186,11 +186,10 @@ func notFound(what string, id wire.Identifier, byID, byName *wire.Error) error {
 
 // warnAssignedID notes that an Iggy CLI id option was ignored: Iggy 0.8
 // servers, and shale, assign ids themselves.
-func warnAssignedID(g *globals, out *output, flag string) {
+func warnAssignedID(g *globals, flag string) {
 	if f := g.cmd.Flags().Lookup(flag); f != nil && f.Changed {
 		fmt.Fprintf(g.stderr, "shale: --%s ignored: the server assigns ids\n", flag)
 	}
-	_ = out
 }
 
 // simpleVerb runs a command that answers nothing but success: the first
@@ -231,7 +230,7 @@ func topicCommand(g *globals) *cobra.Command {
 		Short:   "create a topic (compression none or gzip; expiry like 15days 2min 2s, unlimited or server_default)",
 		Aliases: []string{"c"}, Args: rangeArgs(4, -1), ValidArgsFunction: completeStreams(g),
 		RunE: g.verb(false, func(ctx context.Context, c *client.Client, out *output, args []string) error {
-			warnAssignedID(g, out, "topic-id")
+			warnAssignedID(g, "topic-id")
 			stream, err := ident("stream", args[0])
 			if err != nil {
 				return err
