@@ -2,6 +2,7 @@ package integration
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/shalemq/shale/wire"
 )
 
 var (
@@ -135,9 +138,18 @@ type cliStep struct {
 	want  string
 }
 
+// ran records every command line run, for TestCLIEveryVerbRun.
+var (
+	ranMu sync.Mutex
+	ran   []string
+)
+
 func (c *cli) steps(steps []cliStep) {
 	c.t.Helper()
 	for _, st := range steps {
+		ranMu.Lock()
+		ran = append(ran, st.line)
+		ranMu.Unlock()
 		out, errOut, code := c.run(st.stdin, st.line)
 		if code != st.code {
 			c.t.Errorf("%s\nexit %d, want %d\nstdout:\n%s\nstderr:\n%s", st.line, code, st.code, out, errOut)
@@ -219,6 +231,8 @@ var iggyLines = []cliStep{
 	{line: g + "stats -o json", want: `"streams_count": 2`},
 	{line: g + "cluster metadata", want: `leader +healthy`},
 	{line: g + "snapshot -o {home}/snap -c deflated -s server_config", want: `snapshot written to .*\.zip`},
+	{line: g + "segment delete orders events 0 1", want: `1 segments deleted from partition 0`},
+	{line: g + "client get 1", code: 1, want: `client_not_found \(code 100\)`},
 	{line: g + "topic purge orders events", want: `purged`},
 	{line: g + "stream purge orders", want: `purged`},
 	{line: g + "topic delete orders metrics", want: `deleted`},
@@ -262,6 +276,15 @@ func TestCLIIggyCommandLines(t *testing.T) {
 			{line: pre + "stream delete" + st, want: `deleted`},
 		})
 	}
+	// client get of a connected client: a connection this test holds open.
+	held := dialTCP(t, s)
+	login(t, held)
+	b, err := held.Do(context.Background(), &wire.GetMe{})
+	var me wire.ClientDetails
+	if err != nil || me.Decode(b) != nil {
+		t.Fatalf("get me: %v", err)
+	}
+	c.steps([]cliStep{{line: g + fmt.Sprintf("client get %d", me.ClientID), want: fmt.Sprintf(`client id: +%d\n`, me.ClientID)}})
 	h := "shale --transport http --http-api-url {http} -u {user} -p {pass} "
 	c.steps([]cliStep{{line: "shale --transport quic --quic-server-address {quic} -u {user} -p {pass} stream list", want: `orders`}})
 	// GetMe has no REST route: the Iggy SDKs fail it locally, and so does shale.
@@ -412,4 +435,29 @@ func TestCLIRetentionPreview(t *testing.T) {
 		{line: pre + "retention preview", want: `(?s)short \(\d+\) +0 +\[0, 3\) +3 .*would delete 3 messages`},
 		{line: pre + "message poll -f -m 10 ret short 0", want: `(?s)a\n.*b\n.*c\n`}, // still there
 	})
+}
+
+// TestCLIEveryVerbRun checks that the CLI tests above ran every verb
+// docs/cli.md lists (cmd/shale's TestDocsListEveryVerb ties that list to
+// the command tree). It runs after them, being last in the file.
+func TestCLIEveryVerbRun(t *testing.T) {
+	ranMu.Lock()
+	lines := strings.Join(ran, "\n")
+	ranMu.Unlock()
+	if !strings.Contains(lines, "stream create orders") {
+		t.Skip("the CLI tests did not run (use -run TestCLI)")
+	}
+	doc, err := os.ReadFile("../docs/cli.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	verbs := regexp.MustCompile("(?m)^\\| `shale ([a-z-]+(?: [a-z]+)?)[ `]").FindAllStringSubmatch(string(doc), -1)
+	if len(verbs) < 40 {
+		t.Fatalf("only %d verbs found in docs/cli.md", len(verbs))
+	}
+	for _, v := range verbs {
+		if !regexp.MustCompile(`(?m)(^| )` + regexp.QuoteMeta(v[1]) + `( |$)`).MatchString(lines) {
+			t.Errorf("no CLI test runs `shale %s`", v[1])
+		}
+	}
 }
