@@ -131,7 +131,7 @@ func (g *globals) addGlobalFlags(root *cobra.Command) {
 	f.StringVar(&g.TLSServerName, "tls-server-name", "", "server name to verify the certificate against (default: the host)")
 	f.BoolVar(&g.TLSSkipVerify, "tls-skip-verify", false, "do not verify the server's certificate")
 	f.BoolVar(&g.TCPTLSEnabled, "tcp-tls-enabled", false, "use TLS over TCP")
-	f.StringVar(&g.Context, "context", "", "named context to use (see `shale context`)")
+	f.StringVar(&g.Context, "context", "", "named context to use (see shale context list)")
 	f.StringVar(&g.Output, "output", "table", "output: table, list or json")
 	f.BoolVar(&g.Quiet, "quiet", false, "print only the requested data (-q before the verb)")
 	f.DurationVar(&g.Timeout, "timeout", 30*time.Second, "time limit for each request (0: none)")

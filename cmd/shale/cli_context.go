@@ -157,9 +157,9 @@ func saveSessions(m map[string]session) error {
 }
 
 func contextCommand(g *globals) *cobra.Command {
-	cmd := group("context", "named connection settings (transport, address, credentials)", "ctx")
+	cmd := group("context", "Named connection settings (transport, address, credentials)", "ctx")
 	cmd.AddCommand(&cobra.Command{
-		Use: "list", Aliases: []string{"l"}, Short: "list contexts; the active one is marked *",
+		Use: "list", Aliases: []string{"l"}, Short: "List contexts; the active one is marked *",
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cf, err := loadContexts()
@@ -199,7 +199,7 @@ func contextCommand(g *globals) *cobra.Command {
 		},
 	})
 	cmd.AddCommand(&cobra.Command{
-		Use: "use <name>", Aliases: []string{"u"}, Short: "make a context the active one",
+		Use: "use <name>", Aliases: []string{"u"}, Short: "Make a context the active one",
 		Args:              exactArgs(1),
 		ValidArgsFunction: completeContexts,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -221,7 +221,7 @@ func contextCommand(g *globals) *cobra.Command {
 	var cc contextConfig
 	var tlsOn, skip bool
 	create := &cobra.Command{
-		Use: "create <name>", Aliases: []string{"c"}, Short: "create a named context",
+		Use: "create <name>", Aliases: []string{"c"}, Short: "Create a named context",
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cf, err := loadContexts()
@@ -262,7 +262,7 @@ func contextCommand(g *globals) *cobra.Command {
 	f.StringVarP(&cc.Token, "token", "t", "", "personal access token")
 	cmd.AddCommand(create)
 	cmd.AddCommand(&cobra.Command{
-		Use: "delete <name>", Aliases: []string{"d"}, Short: "delete a context (not 'default')",
+		Use: "delete <name>", Aliases: []string{"d"}, Short: "Delete a context (not 'default')",
 		Args:              exactArgs(1),
 		ValidArgsFunction: completeContexts,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -310,7 +310,7 @@ func loginCommand(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:     "login [expiry...]",
 		Aliases: []string{"li"},
-		Short:   "log in and store a personal access token for this server (expiry like 1h 15m; default 15m; none: no expiry)",
+		Short:   "Log in and store a personal access token for this server (expiry like 1h 15m; default 15m; none: no expiry)",
 		Args:    cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := g.resolve(cmd); err != nil {
@@ -355,7 +355,7 @@ func loginCommand(g *globals) *cobra.Command {
 
 func logoutCommand(g *globals) *cobra.Command {
 	return &cobra.Command{
-		Use: "logout", Aliases: []string{"lo"}, Short: "delete this server's stored token (on the server too)",
+		Use: "logout", Aliases: []string{"lo"}, Short: "Delete this server's stored token (on the server too)",
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := g.resolve(cmd); err != nil {

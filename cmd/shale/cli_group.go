@@ -35,10 +35,10 @@ func (j groupJSON) row() []string {
 }
 
 func groupCommand(g *globals) *cobra.Command {
-	cmd := group("consumer-group", "consumer group operations", "g")
+	cmd := group("consumer-group", "Consumer group operations", "g")
 	var ignoredID uint32
 	create := &cobra.Command{
-		Use: "create <stream> <topic> <name>", Aliases: []string{"c"}, Short: "create a consumer group",
+		Use: "create <stream> <topic> <name>", Aliases: []string{"c"}, Short: "Create a consumer group",
 		Args: exactArgs(3), ValidArgsFunction: completeStreamTopic(g),
 		RunE: g.verb(false, func(ctx context.Context, c *client.Client, out *output, args []string) error {
 			warnAssignedID(g, "group-id")
@@ -64,7 +64,7 @@ func groupCommand(g *globals) *cobra.Command {
 	create.Flags().Uint32VarP(&ignoredID, "group-id", "g", 0, "accepted for Iggy CLI compatibility; the server assigns ids")
 	cmd.AddCommand(create)
 	cmd.AddCommand(&cobra.Command{
-		Use: "delete <stream> <topic> <group>", Aliases: []string{"d"}, Short: "delete a consumer group",
+		Use: "delete <stream> <topic> <group>", Aliases: []string{"d"}, Short: "Delete a consumer group",
 		Args: exactArgs(3), ValidArgsFunction: completeStreamTopic(g),
 		RunE: simpleVerb(g, []string{"stream", "topic", "group"}, func(ids []wire.Identifier, _ []string) (wire.Request, string) {
 			return &wire.DeleteConsumerGroup{GroupRef: wire.GroupRef{Stream: ids[0], Topic: ids[1], Group: ids[2]}},
@@ -72,7 +72,7 @@ func groupCommand(g *globals) *cobra.Command {
 		}),
 	})
 	cmd.AddCommand(&cobra.Command{
-		Use: "get <stream> <topic> <group>", Aliases: []string{"g"}, Short: "a consumer group and its members",
+		Use: "get <stream> <topic> <group>", Aliases: []string{"g"}, Short: "A consumer group and its members",
 		Args: exactArgs(3), ValidArgsFunction: completeStreamTopic(g),
 		RunE: g.verb(false, func(ctx context.Context, c *client.Client, out *output, args []string) error {
 			ids, err := idents([]string{"stream", "topic", "group"}, args)
@@ -94,7 +94,7 @@ func groupCommand(g *globals) *cobra.Command {
 		}),
 	})
 	cmd.AddCommand(listMode(&cobra.Command{
-		Use: "list <stream> <topic>", Aliases: []string{"l"}, Short: "the consumer groups of a topic",
+		Use: "list <stream> <topic>", Aliases: []string{"l"}, Short: "The consumer groups of a topic",
 		Args: exactArgs(2), ValidArgsFunction: completeStreamTopic(g),
 		RunE: g.verb(false, func(ctx context.Context, c *client.Client, out *output, args []string) error {
 			ids, err := idents([]string{"stream", "topic"}, args)
@@ -207,7 +207,7 @@ func consumerOf(kind, id string) (wire.Consumer, error) {
 }
 
 func offsetCommand(g *globals) *cobra.Command {
-	cmd := group("consumer-offset", "consumer offset operations", "o")
+	cmd := group("consumer-offset", "Consumer offset operations", "o")
 	var kind string
 	kindFlag := func(c *cobra.Command) *cobra.Command {
 		c.Flags().StringVarP(&kind, "kind", "k", "consumer", "consumer kind: consumer or consumer_group")
@@ -230,7 +230,7 @@ func offsetCommand(g *globals) *cobra.Command {
 		return wire.OffsetRef{Consumer: cons, Stream: ids[0], Topic: ids[1], Partition: wire.SomePartition(p)}, nil
 	}
 	cmd.AddCommand(kindFlag(&cobra.Command{
-		Use: "get <consumer> <stream> <topic> <partition>", Aliases: []string{"g"}, Short: "a consumer's stored offset",
+		Use: "get <consumer> <stream> <topic> <partition>", Aliases: []string{"g"}, Short: "A consumer's stored offset",
 		Args: exactArgs(4),
 		RunE: g.verb(false, func(ctx context.Context, c *client.Client, out *output, args []string) error {
 			r, err := ref(args)
@@ -250,7 +250,7 @@ func offsetCommand(g *globals) *cobra.Command {
 		}),
 	}))
 	cmd.AddCommand(kindFlag(&cobra.Command{
-		Use: "set <consumer> <stream> <topic> <partition> <offset>", Aliases: []string{"s"}, Short: "store a consumer's offset",
+		Use: "set <consumer> <stream> <topic> <partition> <offset>", Aliases: []string{"s"}, Short: "Store a consumer's offset",
 		Args: exactArgs(5),
 		RunE: g.verb(false, func(ctx context.Context, c *client.Client, out *output, args []string) error {
 			r, err := ref(args)
@@ -272,7 +272,7 @@ func offsetCommand(g *globals) *cobra.Command {
 		}),
 	}))
 	cmd.AddCommand(kindFlag(&cobra.Command{
-		Use: "delete <consumer> <stream> <topic> <partition>", Aliases: []string{"d"}, Short: "delete a consumer's stored offset",
+		Use: "delete <consumer> <stream> <topic> <partition>", Aliases: []string{"d"}, Short: "Delete a consumer's stored offset",
 		Args: exactArgs(4),
 		RunE: g.verb(false, func(ctx context.Context, c *client.Client, out *output, args []string) error {
 			r, err := ref(args)

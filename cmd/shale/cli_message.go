@@ -24,7 +24,7 @@ import (
 )
 
 func messageCommand(g *globals) *cobra.Command {
-	cmd := group("message", "send, poll and flush messages", "m")
+	cmd := group("message", "Send, poll and flush messages", "m")
 	cmd.AddCommand(sendCommand(g), pollCommand(g), flushCommand(g))
 	return cmd
 }
@@ -43,7 +43,7 @@ func sendCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "send <stream> <topic> [messages...]",
 		Aliases: []string{"s"},
-		Short:   "send messages: from arguments, else --payload-file, --input-file, or standard input (one per line)",
+		Short:   "Send messages: from arguments, else --payload-file, --input-file, or standard input (one per line)",
 		Long: `Send messages to a topic.
 
 Messages come from the arguments (one message each); else from --payload-file
@@ -367,7 +367,7 @@ func flushCommand(g *globals) *cobra.Command {
 	var fsync bool
 	cmd := &cobra.Command{
 		Use: "flush <stream> <topic> <partition>", Aliases: []string{"f"},
-		Short: "make a partition's accepted messages durable (--fsync: and sync them)",
+		Short: "Make a partition's accepted messages durable (--fsync: and sync them)",
 		Args:  exactArgs(3), ValidArgsFunction: completeStreamTopic(g),
 		RunE: g.verb(false, func(ctx context.Context, c *client.Client, out *output, args []string) error {
 			ids, err := idents([]string{"stream", "topic"}, args)

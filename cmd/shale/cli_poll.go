@@ -32,7 +32,7 @@ func pollCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "poll <stream> <topic> <partition>",
 		Aliases: []string{"p"},
-		Short:   "poll messages: one strategy of --offset, --first, --last, --next, --timestamp",
+		Short:   "Poll messages: one strategy of --offset, --first, --last, --next, --timestamp",
 		Long: `Poll messages from a partition.
 
 One polling strategy is required: -o/--offset N, -f/--first, -l/--last,

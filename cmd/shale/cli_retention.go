@@ -39,10 +39,10 @@ type retentionJSON struct {
 }
 
 func retentionCommand(g *globals) *cobra.Command {
-	cmd := group("retention", "message retention (shale's own)")
+	cmd := group("retention", "Message retention (shale's own)")
 	cmd.AddCommand(&cobra.Command{
 		Use:   "preview",
-		Short: "what the retention sweeper would delete now, and what consumer offsets hold back (over the HTTP API whatever --transport says)",
+		Short: "What the retention sweeper would delete now, and what consumer offsets hold back (over the HTTP API whatever --transport says)",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			// The preview has no binary command: ask the REST API at

@@ -26,7 +26,7 @@ func addClientCommands(root *cobra.Command, g *globals) {
 		return &exitError{code: exitUsage, err: err}
 	})
 	var generate string
-	root.Flags().StringVar(&generate, "generate", "", "print shell completion code for bash, zsh or fish (as `shale completion <shell>`)")
+	root.Flags().StringVar(&generate, "generate", "", "print shell completion code for bash, zsh or fish (as shale completion does)")
 	root.Args = func(cmd *cobra.Command, args []string) error {
 		if len(args) > 0 {
 			return usageError("unknown command %q for %q", args[0], cmd.CommandPath())
@@ -97,7 +97,7 @@ func listMode(cmd *cobra.Command) *cobra.Command {
 func pingCommand(g *globals) *cobra.Command {
 	var count uint32
 	cmd := &cobra.Command{
-		Use: "ping", Short: "check the server answers, with round-trip times",
+		Use: "ping", Short: "Check the server answers, with round-trip times",
 		Args: exactArgs(0),
 		RunE: g.verb(true, func(ctx context.Context, c *client.Client, out *output, _ []string) error {
 			if count == 0 {
@@ -193,7 +193,7 @@ func printClient(out *output, d wire.ClientDetails) error {
 
 func meCommand(g *globals) *cobra.Command {
 	return &cobra.Command{
-		Use: "me", Short: "this connection as the server sees it: client id, user, transport, address",
+		Use: "me", Short: "This connection as the server sees it: client id, user, transport, address",
 		Args: exactArgs(0),
 		RunE: g.verb(false, func(ctx context.Context, c *client.Client, out *output, _ []string) error {
 			b, err := c.Do(ctx, &wire.GetMe{})
@@ -210,9 +210,9 @@ func meCommand(g *globals) *cobra.Command {
 }
 
 func clientCommand(g *globals) *cobra.Command {
-	cmd := group("client", "connected clients", "c")
+	cmd := group("client", "Connected clients", "c")
 	cmd.AddCommand(&cobra.Command{
-		Use: "get <client-id>", Aliases: []string{"g"}, Short: "one connected client",
+		Use: "get <client-id>", Aliases: []string{"g"}, Short: "One connected client",
 		Args: exactArgs(1),
 		RunE: g.verb(false, func(ctx context.Context, c *client.Client, out *output, args []string) error {
 			id, err := parseU32("client id", args[0])
@@ -234,7 +234,7 @@ func clientCommand(g *globals) *cobra.Command {
 		}),
 	})
 	cmd.AddCommand(listMode(&cobra.Command{
-		Use: "list", Aliases: []string{"l"}, Short: "all connected clients",
+		Use: "list", Aliases: []string{"l"}, Short: "All connected clients",
 		Args: exactArgs(0),
 		RunE: g.verb(false, func(ctx context.Context, c *client.Client, out *output, _ []string) error {
 			b, err := c.Do(ctx, &wire.GetClients{})
@@ -259,9 +259,9 @@ func clientCommand(g *globals) *cobra.Command {
 }
 
 func clusterCommand(g *globals) *cobra.Command {
-	cmd := group("cluster", "cluster operations")
+	cmd := group("cluster", "Cluster operations")
 	cmd.AddCommand(listMode(&cobra.Command{
-		Use: "metadata", Aliases: []string{"m"}, Short: "the cluster's name and nodes",
+		Use: "metadata", Aliases: []string{"m"}, Short: "The cluster's name and nodes",
 		Args: exactArgs(0),
 		RunE: g.verb(false, func(ctx context.Context, c *client.Client, out *output, _ []string) error {
 			b, err := c.Do(ctx, &wire.GetClusterMetadata{})
@@ -337,7 +337,7 @@ type statsJSON struct {
 
 func statsCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
-		Use: "stats", Short: "server statistics: streams, topics, messages, process and host",
+		Use: "stats", Short: "Server statistics: streams, topics, messages, process and host",
 		Args: exactArgs(0),
 		RunE: g.verb(false, func(ctx context.Context, c *client.Client, out *output, _ []string) error {
 			b, err := c.Do(ctx, &wire.GetStats{})
@@ -381,7 +381,7 @@ func snapshotCommand(g *globals) *cobra.Command {
 	var compression, outDir string
 	var types []string
 	cmd := &cobra.Command{
-		Use: "snapshot", Short: "download a diagnostics bundle (zip) from the server",
+		Use: "snapshot", Short: "Download a diagnostics bundle (zip) from the server",
 		Args: exactArgs(0),
 		RunE: g.verb(false, func(ctx context.Context, c *client.Client, out *output, _ []string) error {
 			comp, ok := snapshotCompressions[strings.ToLower(compression)]

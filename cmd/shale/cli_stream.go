@@ -72,10 +72,10 @@ func (t topicJSON) row() []string {
 }
 
 func streamCommand(g *globals) *cobra.Command {
-	cmd := group("stream", "stream operations", "s")
+	cmd := group("stream", "Stream operations", "s")
 	var ignoredID uint32
 	create := &cobra.Command{
-		Use: "create <name>", Aliases: []string{"c"}, Short: "create a stream",
+		Use: "create <name>", Aliases: []string{"c"}, Short: "Create a stream",
 		Args: exactArgs(1),
 		RunE: g.verb(false, func(ctx context.Context, c *client.Client, out *output, args []string) error {
 			warnAssignedID(g, "stream-id")
@@ -93,28 +93,28 @@ func streamCommand(g *globals) *cobra.Command {
 	create.Flags().Uint32VarP(&ignoredID, "stream-id", "s", 0, "accepted for Iggy CLI compatibility; the server assigns ids")
 	cmd.AddCommand(create)
 	cmd.AddCommand(&cobra.Command{
-		Use: "delete <stream>", Aliases: []string{"d"}, Short: "delete a stream and everything in it",
+		Use: "delete <stream>", Aliases: []string{"d"}, Short: "Delete a stream and everything in it",
 		Args: exactArgs(1), ValidArgsFunction: completeStreams(g),
 		RunE: simpleVerb(g, []string{"stream"}, func(ids []wire.Identifier, _ []string) (wire.Request, string) {
 			return &wire.DeleteStream{StreamRef: wire.StreamRef{Stream: ids[0]}}, fmt.Sprintf("stream %s deleted", ids[0])
 		}),
 	})
 	cmd.AddCommand(&cobra.Command{
-		Use: "update <stream> <name>", Aliases: []string{"u"}, Short: "rename a stream",
+		Use: "update <stream> <name>", Aliases: []string{"u"}, Short: "Rename a stream",
 		Args: exactArgs(2), ValidArgsFunction: completeStreams(g),
 		RunE: simpleVerb(g, []string{"stream"}, func(ids []wire.Identifier, args []string) (wire.Request, string) {
 			return &wire.UpdateStream{Stream: ids[0], Name: args[1]}, fmt.Sprintf("stream %s renamed to %s", ids[0], args[1])
 		}),
 	})
 	cmd.AddCommand(&cobra.Command{
-		Use: "purge <stream>", Aliases: []string{"p"}, Short: "delete every message in a stream",
+		Use: "purge <stream>", Aliases: []string{"p"}, Short: "Delete every message in a stream",
 		Args: exactArgs(1), ValidArgsFunction: completeStreams(g),
 		RunE: simpleVerb(g, []string{"stream"}, func(ids []wire.Identifier, _ []string) (wire.Request, string) {
 			return &wire.PurgeStream{StreamRef: wire.StreamRef{Stream: ids[0]}}, fmt.Sprintf("stream %s purged", ids[0])
 		}),
 	})
 	cmd.AddCommand(&cobra.Command{
-		Use: "get <stream>", Aliases: []string{"g"}, Short: "a stream and its topics",
+		Use: "get <stream>", Aliases: []string{"g"}, Short: "A stream and its topics",
 		Args: exactArgs(1), ValidArgsFunction: completeStreams(g),
 		RunE: g.verb(false, func(ctx context.Context, c *client.Client, out *output, args []string) error {
 			id, err := ident("stream", args[0])
@@ -151,7 +151,7 @@ func streamCommand(g *globals) *cobra.Command {
 		}),
 	})
 	cmd.AddCommand(listMode(&cobra.Command{
-		Use: "list", Aliases: []string{"l"}, Short: "all streams",
+		Use: "list", Aliases: []string{"l"}, Short: "All streams",
 		Args: exactArgs(0),
 		RunE: g.verb(false, func(ctx context.Context, c *client.Client, out *output, _ []string) error {
 			b, err := c.Do(ctx, &wire.GetStreams{})
@@ -217,7 +217,7 @@ func simpleVerb(g *globals, names []string, build func(ids []wire.Identifier, ar
 }
 
 func topicCommand(g *globals) *cobra.Command {
-	cmd := group("topic", "topic operations", "t")
+	cmd := group("topic", "Topic operations", "t")
 	var topicID uint32
 	var maxSize string
 	var replication uint8
@@ -227,7 +227,7 @@ func topicCommand(g *globals) *cobra.Command {
 	}
 	create := &cobra.Command{
 		Use:     "create <stream> <name> <partitions> <compression> [expiry...]",
-		Short:   "create a topic (compression none or gzip; expiry like 15days 2min 2s, unlimited or server_default)",
+		Short:   "Create a topic (compression none or gzip; expiry like 15days 2min 2s, unlimited or server_default)",
 		Aliases: []string{"c"}, Args: rangeArgs(4, -1), ValidArgsFunction: completeStreams(g),
 		RunE: g.verb(false, func(ctx context.Context, c *client.Client, out *output, args []string) error {
 			warnAssignedID(g, "topic-id")
@@ -260,7 +260,7 @@ func topicCommand(g *globals) *cobra.Command {
 	cmd.AddCommand(create)
 	update := &cobra.Command{
 		Use:     "update <stream> <topic> <name> <compression> [expiry...]",
-		Aliases: []string{"u"}, Short: "change a topic's name, compression, expiry, max size",
+		Aliases: []string{"u"}, Short: "Change a topic's name, compression, expiry, max size",
 		Args: rangeArgs(4, -1), ValidArgsFunction: completeStreamTopic(g),
 		RunE: g.verb(false, func(ctx context.Context, c *client.Client, out *output, args []string) error {
 			ids, err := idents([]string{"stream", "topic"}, args)
@@ -285,21 +285,21 @@ func topicCommand(g *globals) *cobra.Command {
 	topicFlags(update)
 	cmd.AddCommand(update)
 	cmd.AddCommand(&cobra.Command{
-		Use: "delete <stream> <topic>", Aliases: []string{"d"}, Short: "delete a topic",
+		Use: "delete <stream> <topic>", Aliases: []string{"d"}, Short: "Delete a topic",
 		Args: exactArgs(2), ValidArgsFunction: completeStreamTopic(g),
 		RunE: simpleVerb(g, []string{"stream", "topic"}, func(ids []wire.Identifier, _ []string) (wire.Request, string) {
 			return &wire.DeleteTopic{TopicRef: wire.TopicRef{Stream: ids[0], Topic: ids[1]}}, fmt.Sprintf("topic %s in stream %s deleted", ids[1], ids[0])
 		}),
 	})
 	cmd.AddCommand(&cobra.Command{
-		Use: "purge <stream> <topic>", Aliases: []string{"p"}, Short: "delete every message in a topic",
+		Use: "purge <stream> <topic>", Aliases: []string{"p"}, Short: "Delete every message in a topic",
 		Args: exactArgs(2), ValidArgsFunction: completeStreamTopic(g),
 		RunE: simpleVerb(g, []string{"stream", "topic"}, func(ids []wire.Identifier, _ []string) (wire.Request, string) {
 			return &wire.PurgeTopic{TopicRef: wire.TopicRef{Stream: ids[0], Topic: ids[1]}}, fmt.Sprintf("topic %s in stream %s purged", ids[1], ids[0])
 		}),
 	})
 	cmd.AddCommand(&cobra.Command{
-		Use: "get <stream> <topic>", Aliases: []string{"g"}, Short: "a topic and its partitions",
+		Use: "get <stream> <topic>", Aliases: []string{"g"}, Short: "A topic and its partitions",
 		Args: exactArgs(2), ValidArgsFunction: completeStreamTopic(g),
 		RunE: g.verb(false, func(ctx context.Context, c *client.Client, out *output, args []string) error {
 			ids, err := idents([]string{"stream", "topic"}, args)
@@ -335,7 +335,7 @@ func topicCommand(g *globals) *cobra.Command {
 		}),
 	})
 	cmd.AddCommand(listMode(&cobra.Command{
-		Use: "list <stream>", Aliases: []string{"l"}, Short: "the topics of a stream",
+		Use: "list <stream>", Aliases: []string{"l"}, Short: "The topics of a stream",
 		Args: exactArgs(1), ValidArgsFunction: completeStreams(g),
 		RunE: g.verb(false, func(ctx context.Context, c *client.Client, out *output, args []string) error {
 			id, err := ident("stream", args[0])
@@ -381,7 +381,7 @@ func topicSettings(name, compression string, expiry []string, maxSize string, re
 }
 
 func partitionCommand(g *globals) *cobra.Command {
-	cmd := group("partition", "partition operations", "p")
+	cmd := group("partition", "Partition operations", "p")
 	for _, op := range []struct {
 		name, alias, short string
 		req                func(s, t wire.Identifier, n uint32) wire.Request
@@ -423,10 +423,10 @@ func partitionCommand(g *globals) *cobra.Command {
 }
 
 func segmentCommand(g *globals) *cobra.Command {
-	cmd := group("segment", "segment operations", "seg")
+	cmd := group("segment", "Segment operations", "seg")
 	cmd.AddCommand(&cobra.Command{
 		Use: "delete <stream> <topic> <partition> <segments-count>", Aliases: []string{"d"},
-		Short: "delete the oldest segments of a partition",
+		Short: "Delete the oldest segments of a partition",
 		Args:  exactArgs(4), ValidArgsFunction: completeStreamTopic(g),
 		RunE: g.verb(false, func(ctx context.Context, c *client.Client, out *output, args []string) error {
 			ids, err := idents([]string{"stream", "topic"}, args)

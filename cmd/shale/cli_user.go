@@ -219,7 +219,7 @@ func parseUserStatus(s string) (uint8, error) {
 }
 
 func userCommand(g *globals) *cobra.Command {
-	cmd := group("user", "user operations", "u")
+	cmd := group("user", "User operations", "u")
 	var status, global string
 	var streams []string
 	permFlags := func(c *cobra.Command) {
@@ -227,7 +227,7 @@ func userCommand(g *globals) *cobra.Command {
 		c.Flags().StringArrayVarP(&streams, "stream-permissions", "s", nil, "STREAM_ID[:perms][#TOPIC_ID[:perms]]..., repeatable")
 	}
 	create := &cobra.Command{
-		Use: "create <username> <password>", Aliases: []string{"c"}, Short: "create a user",
+		Use: "create <username> <password>", Aliases: []string{"c"}, Short: "Create a user",
 		Args: exactArgs(2),
 		RunE: g.verb(false, func(ctx context.Context, c *client.Client, out *output, args []string) error {
 			st, err := parseUserStatus(status)
@@ -257,14 +257,14 @@ func userCommand(g *globals) *cobra.Command {
 	permFlags(create)
 	cmd.AddCommand(create)
 	cmd.AddCommand(&cobra.Command{
-		Use: "delete <user>", Aliases: []string{"d"}, Short: "delete a user",
+		Use: "delete <user>", Aliases: []string{"d"}, Short: "Delete a user",
 		Args: exactArgs(1),
 		RunE: simpleVerb(g, []string{"user"}, func(ids []wire.Identifier, _ []string) (wire.Request, string) {
 			return &wire.DeleteUser{UserRef: wire.UserRef{User: ids[0]}}, fmt.Sprintf("user %s deleted", ids[0])
 		}),
 	})
 	cmd.AddCommand(&cobra.Command{
-		Use: "get <user>", Aliases: []string{"g"}, Short: "a user and their permissions",
+		Use: "get <user>", Aliases: []string{"g"}, Short: "A user and their permissions",
 		Args: exactArgs(1),
 		RunE: g.verb(false, func(ctx context.Context, c *client.Client, out *output, args []string) error {
 			id, err := ident("user", args[0])
@@ -288,7 +288,7 @@ func userCommand(g *globals) *cobra.Command {
 		}),
 	})
 	cmd.AddCommand(listMode(&cobra.Command{
-		Use: "list", Aliases: []string{"l"}, Short: "all users",
+		Use: "list", Aliases: []string{"l"}, Short: "All users",
 		Args: exactArgs(0),
 		RunE: g.verb(false, func(ctx context.Context, c *client.Client, out *output, _ []string) error {
 			b, err := c.Do(ctx, &wire.GetUsers{})
@@ -310,7 +310,7 @@ func userCommand(g *globals) *cobra.Command {
 		}),
 	}))
 	cmd.AddCommand(&cobra.Command{
-		Use: "name <user> <new-username>", Aliases: []string{"n"}, Short: "rename a user",
+		Use: "name <user> <new-username>", Aliases: []string{"n"}, Short: "Rename a user",
 		Args: exactArgs(2),
 		RunE: simpleVerb(g, []string{"user"}, func(ids []wire.Identifier, args []string) (wire.Request, string) {
 			name := args[1]
@@ -318,7 +318,7 @@ func userCommand(g *globals) *cobra.Command {
 		}),
 	})
 	cmd.AddCommand(&cobra.Command{
-		Use: "status <user> <active|inactive>", Aliases: []string{"s"}, Short: "activate or deactivate a user",
+		Use: "status <user> <active|inactive>", Aliases: []string{"s"}, Short: "Activate or deactivate a user",
 		Args:      exactArgs(2),
 		ValidArgs: []string{"active", "inactive"},
 		RunE: simpleVerb(g, []string{"user"}, func(ids []wire.Identifier, args []string) (wire.Request, string) {
@@ -331,7 +331,7 @@ func userCommand(g *globals) *cobra.Command {
 	})
 	cmd.AddCommand(&cobra.Command{
 		Use: "password <user> [current-password] [new-password]", Aliases: []string{"pwd"},
-		Short: "change a user's password (prompted for when not given)",
+		Short: "Change a user's password (prompted for when not given)",
 		Args:  rangeArgs(1, 3),
 		RunE: g.verb(false, func(ctx context.Context, c *client.Client, out *output, args []string) error {
 			id, err := ident("user", args[0])
@@ -361,7 +361,7 @@ func userCommand(g *globals) *cobra.Command {
 	})
 	perms := &cobra.Command{
 		Use: "permissions <user>", Aliases: []string{"p"},
-		Short: "set a user's permissions (none given: remove them all)",
+		Short: "Set a user's permissions (none given: remove them all)",
 		Args:  exactArgs(1),
 		RunE: g.verb(false, func(ctx context.Context, c *client.Client, out *output, args []string) error {
 			id, err := ident("user", args[0])
@@ -409,10 +409,10 @@ func deleteToken(ctx context.Context, c *client.Client, name string) error {
 }
 
 func patCommand(g *globals) *cobra.Command {
-	cmd := group("pat", "personal access token operations")
+	cmd := group("pat", "Personal access token operations")
 	cmd.AddCommand(&cobra.Command{
 		Use: "create <name> [expiry...]", Aliases: []string{"c"},
-		Short: "create a personal access token (expiry like 15days 2min; none or omitted: never expires); prints the token",
+		Short: "Create a personal access token (expiry like 15days 2min; none or omitted: never expires); prints the token",
 		Args:  rangeArgs(1, -1),
 		RunE: g.verb(false, func(ctx context.Context, c *client.Client, out *output, args []string) error {
 			exp, err := parseExpiry(args[1:], 0)
@@ -435,7 +435,7 @@ func patCommand(g *globals) *cobra.Command {
 		}),
 	})
 	cmd.AddCommand(&cobra.Command{
-		Use: "delete <name>", Aliases: []string{"d"}, Short: "delete a personal access token",
+		Use: "delete <name>", Aliases: []string{"d"}, Short: "Delete a personal access token",
 		Args: exactArgs(1),
 		RunE: g.verb(false, func(ctx context.Context, c *client.Client, out *output, args []string) error {
 			if err := deleteToken(ctx, c, args[0]); err != nil {
@@ -449,7 +449,7 @@ func patCommand(g *globals) *cobra.Command {
 		}),
 	})
 	cmd.AddCommand(listMode(&cobra.Command{
-		Use: "list", Aliases: []string{"l"}, Short: "your personal access tokens",
+		Use: "list", Aliases: []string{"l"}, Short: "Your personal access tokens",
 		Args: exactArgs(0),
 		RunE: g.verb(false, func(ctx context.Context, c *client.Client, out *output, _ []string) error {
 			b, err := c.Do(ctx, &wire.GetPersonalAccessTokens{})
