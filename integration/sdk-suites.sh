@@ -13,6 +13,8 @@
 #   node  foreign/node src/e2e/*.e2e.ts  the Node SDK's e2e suite (TCP), less
 #                                        the cluster test, which expects Iggy's
 #                                        mocked two-node metadata
+#   go    a TLS connection               docs/operations.md's TLS steps, then the
+#                                        Go SDK over TCP+TLS, verifying the certificate
 #   node  src/e2e/tls.system.e2e.ts      over TLS, with a CA made here (the
 #                                        certificates in core/certs have expired)
 #   rust  integration/quinn-check        a quinn client with the Rust SDK's QUIC
@@ -40,13 +42,14 @@ stop() {
 }
 
 # start [env...]: a fresh server on Iggy's default TCP port (where the
-# suites look), QUIC and HTTP on free ports.
+# suites look), QUIC and HTTP on free ports. START_DIR sets its working
+# directory and SERVE_ARGS adds arguments to serve.
 start() {
 	stop
 	rm -rf "$WORK/data"
-	env IGGY_ROOT_USERNAME=iggy IGGY_ROOT_PASSWORD=iggy \
+	(cd "${START_DIR:-.}" && exec env IGGY_ROOT_USERNAME=iggy IGGY_ROOT_PASSWORD=iggy \
 		SHALE_QUIC_ADDRESS=127.0.0.1:0 SHALE_HTTP_ADDRESS=127.0.0.1:0 "$@" \
-		"$BIN" serve --data "$WORK/data" >"$WORK/server.log" 2>&1 &
+		"$BIN" serve --data "$WORK/data" ${SERVE_ARGS:-}) >"$WORK/server.log" 2>&1 &
 	PID=$!
 	for _ in $(seq 100); do
 		[ -s "$WORK/data/runtime/ports.json" ] && return 0
@@ -109,6 +112,45 @@ mkdir -p "$WORK/ca" && (
 )
 start IGGY_TCP_TLS_ENABLED=true IGGY_TCP_TLS_CERT_FILE="$WORK/ca/srv.pem" IGGY_TCP_TLS_KEY_FILE="$WORK/ca/srv.key"
 run "node sdk: e2e (tls)" bash -c "cd '$NODE' && E2E_ROOT_CA_CERT='$WORK/ca/ca.pem' IGGY_TCP_TLS_ENABLED=true node --import @swc-node/register/esm-register --test --test-force-exit src/e2e/tls.system.e2e.ts"
+
+# docs/operations.md's TLS steps as written (certificate and config in a
+# fresh directory), then the Go SDK over TCP with TLS, verifying the
+# certificate. Without the right CA the SDK retries for ever, hence timeout.
+mkdir -p "$WORK/tlsdoc" "$WORK/gosdk-tls"
+(cd "$WORK/tlsdoc" && awk '/^### Enable TLS on all three transports/{f=1} f&&/^```sh/{g=1;next} g&&/^```/{exit} g' \
+	"$ROOT/docs/operations.md" | bash -euo pipefail 2>/dev/null)
+cat >"$WORK/gosdk-tls/main.go" <<'GO'
+package main
+
+import (
+	"fmt"
+	"os"
+
+	iggycli "github.com/apache/iggy/foreign/go/client"
+	"github.com/apache/iggy/foreign/go/client/tcp"
+)
+
+func main() {
+	c, err := iggycli.NewIggyClient(iggycli.WithTcp(tcp.WithServerAddress(os.Args[1]),
+		tcp.WithTLS(tcp.WithTLSCAFile(os.Args[2]), tcp.WithTLSDomain("localhost"))))
+	if err == nil {
+		_, err = c.LoginUser("iggy", "iggy")
+	}
+	if err == nil {
+		_, err = c.GetStats()
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	fmt.Println("go sdk over tls: logged in, stats read")
+}
+GO
+printf 'module gosdktls\n\ngo 1.24\n\nrequire github.com/apache/iggy/foreign/go v0.0.0\n\nreplace github.com/apache/iggy/foreign/go => %s/foreign/go\n' \
+	"$IGGY_SRC" >"$WORK/gosdk-tls/go.mod"
+START_DIR=$WORK/tlsdoc SERVE_ARGS="--config shale-tls.toml" start
+run "go sdk: tcp+tls per docs/operations.md" bash -c "cd '$WORK/gosdk-tls' && go mod tidy && \
+	timeout 60 go run . 127.0.0.1:8090 '$WORK/tlsdoc/certs/shale_cert.pem'"
 
 # crates.io is out of reach, so the Rust SDK itself cannot be built; this is
 # the QUIC stack it uses (quinn with rustls), as Debian packages it (0.9).
