@@ -97,6 +97,11 @@ func (db *DB) Commit(b *Batch) (Durable, error) {
 		b.Close()
 		return Durable{}, *f
 	}
+	if db.opts.ReadOnly {
+		db.release()
+		b.Close()
+		return Durable{}, ErrReadOnly
+	}
 	if err := db.checkDisk(b.Len()); err != nil {
 		db.release()
 		b.Close()

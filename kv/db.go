@@ -23,6 +23,9 @@ var (
 	// reach the disk: the WAL may be damaged, so nothing more is accepted
 	// until the process restarts and recovers.
 	ErrFailed = errors.New("kv: database failed; restart to recover")
+	// ErrReadOnly is returned by commits to a database opened with
+	// Options.ReadOnly.
+	ErrReadOnly = errors.New("kv: database is read-only")
 	// ErrDiskFull is returned by commits while the filesystem has fewer free
 	// bytes than Options.MinFreeDisk.
 	ErrDiskFull = errors.New("kv: not enough free disk space")
