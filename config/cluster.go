@@ -197,15 +197,15 @@ func (pv peerVars) list() []any {
 	return out
 }
 
-// cluster checks [cluster] as Iggy does, when enabled: non-empty names and
-// IPs, unique node names, and no zero or repeated port per peer address.
+// cluster checks [cluster] as Iggy does, when enabled: non-empty cluster and
+// node names, non-empty peer IPs (Iggy does not check this node's), unique
+// node names, and no zero or repeated port per peer address and transport.
 func (v *validator) cluster(c *Cluster) {
 	if !c.Enabled {
 		return
 	}
 	v.check(strings.TrimSpace(c.Name) != "", "cluster.name", "must not be empty while cluster.enabled")
 	v.check(strings.TrimSpace(c.Node.Current.Name) != "", "cluster.node.current.name", "must not be empty while cluster.enabled")
-	v.check(strings.TrimSpace(c.Node.Current.IP) != "", "cluster.node.current.ip", "must not be empty while cluster.enabled")
 	names := map[string]bool{c.Node.Current.Name: true}
 	used := map[string]bool{}
 	for i, p := range c.Node.Others {
