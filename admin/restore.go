@@ -27,6 +27,11 @@ type RestoreOptions struct {
 	// its place; an error there aborts the restore. cmd/shale opens the
 	// database with it to prove it readable.
 	Check func(dbDir string, m *Manifest) error
+	// Lock, when set, is called on a database about to be replaced (Force)
+	// before anything else, and its release after the swap; an error means
+	// the database is in use and the restore is refused. cmd/shale takes
+	// Pebble's directory lock with it, so no running server loses its files.
+	Lock func(dbDir string) (release func() error, err error)
 }
 
 // Restore unpacks the archive at path into dataDir (the database goes to
@@ -39,6 +44,14 @@ func Restore(path, dataDir string, opts RestoreOptions) (*Manifest, error) {
 	existed, err := checkTarget(dataDir, opts.Force)
 	if err != nil {
 		return nil, err
+	}
+	target := filepath.Join(dataDir, DBDir)
+	if _, err := os.Lstat(target); err == nil && opts.Lock != nil {
+		release, err := opts.Lock(target)
+		if err != nil {
+			return nil, err
+		}
+		defer func() { _ = release() }()
 	}
 	m, err := VerifyFile(path)
 	if err != nil {
@@ -82,7 +95,6 @@ func Restore(path, dataDir string, opts RestoreOptions) (*Manifest, error) {
 		}
 	}
 
-	target := filepath.Join(dataDir, DBDir)
 	var old string
 	if _, err := os.Lstat(target); err == nil {
 		old = filepath.Join(dataDir, ".replaced-"+hex.EncodeToString(rnd[:]))

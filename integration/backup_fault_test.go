@@ -149,9 +149,25 @@ func TestCorruptBackupsAreRefused(t *testing.T) {
 			}
 		})
 	}
-	// The good archive still restores, and not over a used directory.
+	// Not over a used directory, and not even with --force while a
+	// server has the database open.
 	if out, err := shaleCmd(t, nil, "restore", "--from", good, "--data-dir", s.Dir); err == nil || !strings.Contains(out, "not empty") {
 		t.Fatalf("restore over a live data directory: %v\n%s", err, out)
+	}
+	if out, err := shaleCmd(t, nil, "restore", "--force", "--from", good, "--data-dir", s.Dir); err == nil || !strings.Contains(out, "in use") {
+		t.Fatalf("restore --force over a running server's database: %v\n%s", err, out)
+	}
+	c := dialTCP(t, s)
+	login(t, c)
+	if p, err := c.Poll(context.Background(), wire.PollMessages{Consumer: wire.Consumer{Kind: wire.ConsumerSingle, ID: wire.NumericID(1)},
+		Stream: bkStream, Topic: bkTopic, Partition: wire.SomePartition(0),
+		Strategy: wire.PollingStrategy{Kind: wire.PollOffset}, Count: 10}); err != nil || p.Count != 10 {
+		t.Fatalf("the server after the refused restores: %+v %v", p, err)
+	}
+	// Stopped, the same forced restore replaces its database.
+	s.Stop()
+	if out, err := shaleCmd(t, nil, "restore", "--force", "--from", good, "--data-dir", s.Dir); err != nil {
+		t.Fatalf("restore --force over a stopped server's database: %v\n%s", err, out)
 	}
 }
 

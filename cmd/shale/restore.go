@@ -29,7 +29,14 @@ that is not empty is refused unless --force, which replaces its database.
 Then run "shale serve --data DIR".`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			m, err := admin.Restore(from, dataDir, admin.RestoreOptions{Force: force, Check: checkRestored})
+			m, err := admin.Restore(from, dataDir, admin.RestoreOptions{Force: force, Check: checkRestored,
+				Lock: func(dir string) (func() error, error) {
+					l, err := kv.LockDir(dir)
+					if err != nil {
+						return nil, err
+					}
+					return l.Close, nil
+				}})
 			if err != nil {
 				if errors.Is(err, admin.ErrNotEmpty) {
 					return &exitError{code: 2, err: err}
