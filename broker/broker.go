@@ -40,6 +40,9 @@ type Options struct {
 	// Config renders the effective configuration for GetSnapshot (secrets
 	// masked by the caller). Optional.
 	Config func() []byte
+	// MaxTopicSeries caps the per-topic and per-partition-lag series in
+	// /metrics (past it, one "_other" series). Default 1,000.
+	MaxTopicSeries int
 }
 
 // Cluster is what GetClusterMetadata answers (BINARY.md §4.1): with
@@ -95,7 +98,8 @@ func New(l *log.Log, users *auth.Store, opts Options) *Broker {
 	if len(opts.Cluster.Nodes) == 0 {
 		opts.Cluster = DefaultCluster()
 	}
-	b := &Broker{log: l, users: users, opts: opts, started: opts.Clock(), metrics: newMetrics(opts.Registerer)}
+	b := &Broker{log: l, users: users, opts: opts, started: opts.Clock()}
+	b.metrics = newMetrics(b, opts.Registerer, opts.MaxTopicSeries)
 	b.SetCluster(opts.Cluster)
 	return b
 }

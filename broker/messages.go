@@ -86,6 +86,9 @@ func (b *Broker) Send(s *Session, stream, topic Ident, part Partitioning, msgs [
 	}
 	b.metrics.messagesIn.Add(float64(count))
 	b.metrics.bytesIn.Add(float64(len(msgs)))
+	tc := b.metrics.topics.of(b.log, sid, tid)
+	tc.msgsIn.Add(float64(count))
+	tc.bytesIn.Add(float64(len(msgs)))
 	return nil
 }
 
@@ -141,6 +144,11 @@ func (b *Broker) PollMessages(s *Session, req Poll, dst []byte) (PollResult, []b
 	}
 	b.metrics.messagesOut.Add(float64(res.Count))
 	b.metrics.bytesOut.Add(float64(len(dst) - before))
+	if res.Count > 0 {
+		tc := b.metrics.topics.of(b.log, t.sid, t.tid)
+		tc.msgsOut.Add(float64(res.Count))
+		tc.bytesOut.Add(float64(len(dst) - before))
+	}
 	return res, dst, nil
 }
 

@@ -4,6 +4,7 @@ import "github.com/prometheus/client_golang/prometheus"
 
 // metrics are the broker's Prometheus collectors. Listeners add their own
 // per-transport latency; the broker counts what every transport shares.
+// GetStats, the dashboard and /metrics all read these.
 type metrics struct {
 	clients       prometheus.Gauge
 	messagesIn    prometheus.Counter
@@ -11,9 +12,18 @@ type metrics struct {
 	messagesOut   prometheus.Counter
 	bytesOut      prometheus.Counter
 	loginFailures prometheus.Counter
+	topics        *topicSeries
+	conns         *connCollector
+	lag           *lagCollector
 }
 
-func newMetrics(r prometheus.Registerer) *metrics {
+// defaultMaxSeries is Options.MaxTopicSeries when unset.
+const defaultMaxSeries = 1000
+
+func newMetrics(b *Broker, r prometheus.Registerer, maxSeries int) *metrics {
+	if maxSeries <= 0 {
+		maxSeries = defaultMaxSeries
+	}
 	m := &metrics{
 		clients: prometheus.NewGauge(prometheus.GaugeOpts{
 			Namespace: "shale", Name: "clients", Help: "Connected client sessions.",
@@ -33,9 +43,20 @@ func newMetrics(r prometheus.Registerer) *metrics {
 		loginFailures: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: "shale", Name: "login_failures_total", Help: "Failed logins (password or token).",
 		}),
+		topics: newTopicSeries(maxSeries),
+		conns: &connCollector{b: b, desc: prometheus.NewDesc("shale_connections",
+			"Open connections per transport.", []string{"transport"}, nil)},
+		lag: &lagCollector{b: b, max: maxSeries,
+			msgs: prometheus.NewDesc("shale_consumer_group_lag_messages",
+				"Retained messages a consumer group has not consumed, per partition (capped, see docs/metrics.md).",
+				[]string{"stream", "topic", "group", "partition"}, nil),
+			seconds: prometheus.NewDesc("shale_consumer_group_lag_seconds",
+				"Age of the oldest message a consumer group has not consumed, per partition; 0 when caught up.",
+				[]string{"stream", "topic", "group", "partition"}, nil)},
 	}
 	if r != nil {
-		r.MustRegister(m.clients, m.messagesIn, m.bytesIn, m.messagesOut, m.bytesOut, m.loginFailures)
+		r.MustRegister(m.clients, m.messagesIn, m.bytesIn, m.messagesOut, m.bytesOut, m.loginFailures, m.conns, m.lag)
+		r.MustRegister(m.topics.collectors()...)
 	}
 	return m
 }

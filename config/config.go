@@ -275,7 +275,13 @@ const (
 
 // Admin is [admin], shale's own table.
 type Admin struct {
-	Dashboard Dashboard `koanf:"dashboard"`
+	Dashboard Dashboard    `koanf:"dashboard"`
+	Metrics   AdminMetrics `koanf:"metrics"`
+}
+
+// AdminMetrics is [admin.metrics].
+type AdminMetrics struct {
+	MaxTopicSeries int `koanf:"max_topic_series"`
 }
 
 // Dashboard is [admin.dashboard].

@@ -5,6 +5,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 )
 
 // metrics holds kv's Prometheus collectors. Pebble's own figures are read on
@@ -25,6 +26,18 @@ type metrics struct {
 	cacheHits  *prometheus.Desc
 	cacheMiss  *prometheus.Desc
 	tableCount *prometheus.Desc
+
+	// Figures an operator needs to judge Pebble's health (the dashboard's
+	// Server health page reads them from the registry too).
+	compactions *prometheus.Desc
+	flushes     *prometheus.Desc
+	l0Files     *prometheus.Desc
+	l0Sublevels *prometheus.Desc
+	writeAmp    *prometheus.Desc
+	walSize     *prometheus.Desc
+	walFiles    *prometheus.Desc
+	memtables   *prometheus.Desc
+	walFsync    *prometheus.Desc
 }
 
 var latencyBuckets = prometheus.ExponentialBuckets(0.00005, 2, 18) // 50µs … ~6.5s
@@ -58,6 +71,16 @@ func newMetrics(db *DB) *metrics {
 		cacheHits:  prometheus.NewDesc("shale_kv_block_cache_hits_total", "Block cache hits.", nil, nil),
 		cacheMiss:  prometheus.NewDesc("shale_kv_block_cache_misses_total", "Block cache misses.", nil, nil),
 		tableCount: prometheus.NewDesc("shale_kv_sstables", "Number of sstables.", nil, nil),
+
+		compactions: prometheus.NewDesc("shale_kv_compactions_total", "Compactions Pebble has run.", nil, nil),
+		flushes:     prometheus.NewDesc("shale_kv_flushes_total", "Memtable flushes Pebble has run.", nil, nil),
+		l0Files:     prometheus.NewDesc("shale_kv_l0_files", "Sstables in level 0 (many means compactions lag behind).", nil, nil),
+		l0Sublevels: prometheus.NewDesc("shale_kv_l0_sublevels", "Sublevels in level 0.", nil, nil),
+		writeAmp:    prometheus.NewDesc("shale_kv_write_amplification", "Bytes written by flushes and compactions per byte flushed in.", nil, nil),
+		walSize:     prometheus.NewDesc("shale_kv_wal_bytes", "Physical size of the live WAL files.", nil, nil),
+		walFiles:    prometheus.NewDesc("shale_kv_wal_files", "Live WAL files.", nil, nil),
+		memtables:   prometheus.NewDesc("shale_kv_memtables", "Memtables, the mutable one included.", nil, nil),
+		walFsync:    prometheus.NewDesc("shale_kv_wal_fsync_seconds", "Latency of Pebble's WAL fsyncs (every durability mode).", nil, nil),
 	}
 }
 
@@ -81,7 +104,8 @@ func (m *metrics) unregister(r prometheus.Registerer) {
 
 // Describe implements prometheus.Collector for the figures read from Pebble.
 func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{m.diskUsage, m.walBytes, m.compacted, m.memtable, m.readAmp, m.cacheHits, m.cacheMiss, m.tableCount} {
+	for _, d := range []*prometheus.Desc{m.diskUsage, m.walBytes, m.compacted, m.memtable, m.readAmp, m.cacheHits, m.cacheMiss, m.tableCount,
+		m.compactions, m.flushes, m.l0Files, m.l0Sublevels, m.writeAmp, m.walSize, m.walFiles, m.memtables, m.walFsync} {
 		ch <- d
 	}
 }
@@ -106,6 +130,43 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(m.cacheHits, prometheus.CounterValue, float64(pm.BlockCache.Hits))
 	ch <- prometheus.MustNewConstMetric(m.cacheMiss, prometheus.CounterValue, float64(pm.BlockCache.Misses))
 	ch <- prometheus.MustNewConstMetric(m.tableCount, prometheus.GaugeValue, float64(tables))
+	ch <- prometheus.MustNewConstMetric(m.compactions, prometheus.CounterValue, float64(pm.Compact.Count))
+	ch <- prometheus.MustNewConstMetric(m.flushes, prometheus.CounterValue, float64(pm.Flush.Count))
+	ch <- prometheus.MustNewConstMetric(m.l0Files, prometheus.GaugeValue, float64(pm.Levels[0].TablesCount))
+	ch <- prometheus.MustNewConstMetric(m.l0Sublevels, prometheus.GaugeValue, float64(pm.Levels[0].Sublevels))
+	ch <- prometheus.MustNewConstMetric(m.writeAmp, prometheus.GaugeValue, total.WriteAmp())
+	ch <- prometheus.MustNewConstMetric(m.walSize, prometheus.GaugeValue, float64(max(pm.WAL.PhysicalSize, pm.WAL.Size)))
+	ch <- prometheus.MustNewConstMetric(m.walFiles, prometheus.GaugeValue, float64(pm.WAL.Files))
+	ch <- prometheus.MustNewConstMetric(m.memtables, prometheus.GaugeValue, float64(pm.MemTable.Count))
+	if h := pm.LogWriter.FsyncLatency; h != nil {
+		// Pebble keeps this histogram unregistered; re-emit its buckets
+		// under our name.
+		var d dto.Metric
+		if h.Write(&d) == nil && d.Histogram != nil {
+			if c, err := prometheus.NewConstHistogram(m.walFsync, d.Histogram.GetSampleCount(),
+				d.Histogram.GetSampleSum()/1e9, rebucket(d.Histogram.Bucket)); err == nil {
+				ch <- c
+			}
+		}
+	}
+}
+
+// rebucket folds Pebble's fsync histogram (about 100 buckets in
+// nanoseconds) into latencyBuckets in seconds: each of our bounds gets the
+// cumulative count of Pebble's largest bound not above it, so counts are
+// never overstated.
+func rebucket(in []*dto.Bucket) map[float64]uint64 {
+	out := make(map[float64]uint64, len(latencyBuckets))
+	for _, ub := range latencyBuckets {
+		var n uint64
+		for _, b := range in {
+			if b.GetUpperBound()/1e9 <= ub {
+				n = b.GetCumulativeCount()
+			}
+		}
+		out[ub] = n
+	}
+	return out
 }
 
 // eventListener turns Pebble's events into logs and counters.

@@ -205,20 +205,28 @@ func start(cfg *config.Config, follower bool, environ []string, logger *slog.Log
 		Registerer: reg,
 		DataDir:    dataDir,
 		Config:     func() []byte { return redacted },
+
+		MaxTopicSeries: cfg.Admin.Metrics.MaxTopicSeries,
 	})
 
 	if n, err := s.broker.RemoveStaleCheckpoints(); err != nil || n > 0 {
 		logger.Warn("removed checkpoints a stopped backup left behind", "count", n, "err", err)
 	}
 
-	bin := binproto.NewServer(s.broker, binproto.Options{
+	binOpts := binproto.Options{
 		Logger:            logger,
 		Registerer:        reg,
 		MaxControlPayload: uint32(min(uint64(cfg.System.Limits.MaxFrameSize), 1<<32-1)),
 		// A send frame holds at least one message of the largest size plus
 		// metadata and its index entry; 2 MiB of room covers them.
 		MaxSendPayload: uint32(min(uint64(cfg.System.Limits.MaxMessageSize)+2<<20, 1<<32-1)),
-	})
+	}
+	// One request loop per transport, so the request metrics tell them
+	// apart (they share the registry's collectors).
+	binOpts.Transport = "tcp"
+	bin := binproto.NewServer(s.broker, binOpts)
+	binOpts.Transport = "quic"
+	binQUIC := binproto.NewServer(s.broker, binOpts)
 	ports := map[string]string{}
 	var bound boundPorts
 	if socks.tcp != nil {
@@ -237,7 +245,7 @@ func start(cfg *config.Config, follower bool, environ []string, logger *slog.Log
 	}
 	if socks.quic != nil {
 		q := cfg.QUIC
-		if s.quic, err = quic.Listen(bin, quic.Options{Conn: socks.quic, TLS: certs.quic,
+		if s.quic, err = quic.Listen(binQUIC, quic.Options{Conn: socks.quic, TLS: certs.quic,
 			MaxStreams: int64(q.MaxConcurrentBidiStreams), KeepAlive: q.KeepAliveInterval.Std(),
 			IdleTimeout: q.MaxIdleTimeout.Std(), ReceiveWindow: uint64(q.ReceiveWindow), Logger: logger}); err != nil {
 			return nil, err

@@ -65,12 +65,12 @@ func NewServer(b *broker.Broker, opts Options) *Server {
 	s.bufs.New = func() any { buf := make([]byte, 0, 64<<10); return &buf }
 	s.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Namespace: "shale", Name: "request_duration_seconds",
-		Help:    "Binary request latency per command and transport.",
+		Help:    "Request latency per command and transport (tcp, quic, http).",
 		Buckets: prometheus.ExponentialBuckets(25e-6, 2, 18),
 	}, []string{"transport", "command"})
 	s.errs = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "shale", Name: "request_errors_total",
-		Help: "Binary requests answered with an error status, per command and code.",
+		Help: "Requests answered with an error, per command and code (the Iggy code; for http the HTTP status).",
 	}, []string{"transport", "command", "code"})
 	if opts.Registerer != nil {
 		// Both transports share a registry: register once, reuse after.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/shalemq/shale/broker"
 )
@@ -34,6 +35,8 @@ type Options struct {
 	// Metrics, when set, is served at MetricsPath (default /metrics).
 	Metrics     nethttp.Handler
 	MetricsPath string
+	// Registerer receives the request metrics (shared with binproto's).
+	Registerer prometheus.Registerer
 	// Logger receives request failures. Default slog.Default().
 	Logger *slog.Logger
 }
@@ -73,6 +76,7 @@ type Server struct {
 	ln   net.Listener
 	// publicPaths need no token; routes.go fills it (Server.public).
 	publicPaths []string
+	reqs        *requestMetrics
 }
 
 // New builds the app; Listen binds it.
@@ -95,7 +99,7 @@ func New(b *broker.Broker, opts Options) (*Server, error) {
 	if _, err := signingMethod(opts.JWT.Algorithm); err != nil {
 		return nil, err
 	}
-	s := &Server{b: b, opts: opts}
+	s := &Server{b: b, opts: opts, reqs: newRequestMetrics(opts.Registerer)}
 	s.app = fiber.New(fiber.Config{
 		BodyLimit:             opts.MaxRequestSize,
 		DisableStartupMessage: true,
@@ -104,6 +108,8 @@ func New(b *broker.Broker, opts Options) (*Server, error) {
 		ReadTimeout:           time.Minute,
 		IdleTimeout:           2 * time.Minute,
 	})
+	s.app.Use(s.observe)
+	s.trackConnections()
 	if opts.CORS.Enabled {
 		s.app.Use(s.cors)
 	}

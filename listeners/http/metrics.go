@@ -1,0 +1,140 @@
+package http
+
+import (
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/shalemq/shale/broker"
+)
+
+// routeCommands names each REST route by the Iggy command it carries
+// (wire's names), so shale_request_duration_seconds{command} reads the same
+// for HTTP as for TCP and QUIC. Routes with no binary twin keep a name of
+// their own; anything unmatched (404s) is "unknown". The set is fixed, so
+// the label's cardinality is bounded.
+var routeCommands = map[string]string{
+	"GET /":                                                      "http.root",
+	"GET /ping":                                                  "ping",
+	"GET /metrics":                                               "http.metrics",
+	"GET /stats":                                                 "stats",
+	"GET /cluster/metadata":                                      "cluster.metadata",
+	"GET /clients":                                               "client.list",
+	"GET /clients/:client_id":                                    "client.get",
+	"POST /snapshot":                                             "snapshot",
+	"POST /users/login":                                          "user.login",
+	"DELETE /users/logout":                                       "user.logout",
+	"POST /users/refresh-token":                                  "http.refresh_token",
+	"GET /users":                                                 "user.list",
+	"POST /users":                                                "user.create",
+	"GET /users/:user_id":                                        "user.get",
+	"PUT /users/:user_id":                                        "user.update",
+	"DELETE /users/:user_id":                                     "user.delete",
+	"PUT /users/:user_id/permissions":                            "user.permissions",
+	"PUT /users/:user_id/password":                               "user.password",
+	"GET /personal-access-tokens":                                "personal_access_token.list",
+	"POST /personal-access-tokens":                               "personal_access_token.create",
+	"POST /personal-access-tokens/login":                         "personal_access_token.login",
+	"DELETE /personal-access-tokens/:name":                       "personal_access_token.delete",
+	"GET /streams":                                               "stream.list",
+	"POST /streams":                                              "stream.create",
+	"GET /streams/:stream_id":                                    "stream.get",
+	"PUT /streams/:stream_id":                                    "stream.update",
+	"DELETE /streams/:stream_id":                                 "stream.delete",
+	"DELETE /streams/:stream_id/purge":                           "stream.purge",
+	"GET /streams/:stream_id/topics":                             "topic.list",
+	"POST /streams/:stream_id/topics":                            "topic.create",
+	"GET " + topicRoute:                                          "topic.get",
+	"PUT " + topicRoute:                                          "topic.update",
+	"DELETE " + topicRoute:                                       "topic.delete",
+	"DELETE " + topicRoute + "/purge":                            "topic.purge",
+	"POST " + topicRoute + "/partitions":                         "partition.create",
+	"DELETE " + topicRoute + "/partitions":                       "partition.delete",
+	"DELETE " + topicRoute + "/partitions/:partition_id":         "segment.delete",
+	"GET " + topicRoute + "/consumer-groups":                     "consumer_group.list",
+	"POST " + topicRoute + "/consumer-groups":                    "consumer_group.create",
+	"GET " + topicRoute + "/consumer-groups/:group_id":           "consumer_group.get",
+	"DELETE " + topicRoute + "/consumer-groups/:group_id":        "consumer_group.delete",
+	"GET " + topicRoute + "/consumer-offsets":                    "consumer_offset.get",
+	"PUT " + topicRoute + "/consumer-offsets":                    "consumer_offset.store",
+	"DELETE " + topicRoute + "/consumer-offsets/:consumer_id":    "consumer_offset.delete",
+	"GET " + topicRoute + "/messages":                            "message.poll",
+	"POST " + topicRoute + "/messages":                           "message.send",
+	"GET " + topicRoute + "/messages/flush/:partition_id/:fsync": "message.flush_unsaved_buffer",
+}
+
+const topicRoute = "/streams/:stream_id/topics/:topic_id"
+
+// requestMetrics are the HTTP listener's share of the request series the
+// binary listeners also record (same names, transport="http").
+type requestMetrics struct {
+	latency *prometheus.HistogramVec
+	errs    *prometheus.CounterVec
+}
+
+func newRequestMetrics(r prometheus.Registerer) *requestMetrics {
+	m := &requestMetrics{
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: "shale", Name: "request_duration_seconds",
+			Help:    "Request latency per command and transport (tcp, quic, http).",
+			Buckets: prometheus.ExponentialBuckets(25e-6, 2, 18),
+		}, []string{"transport", "command"}),
+		errs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "shale", Name: "request_errors_total",
+			Help: "Requests answered with an error, per command and code (the Iggy code; for http the HTTP status).",
+		}, []string{"transport", "command", "code"}),
+	}
+	if r != nil {
+		m.latency = registerOrReuse(r, m.latency)
+		m.errs = registerOrReuse(r, m.errs)
+	}
+	return m
+}
+
+func registerOrReuse[C prometheus.Collector](r prometheus.Registerer, c C) C {
+	if err := r.Register(c); err != nil {
+		var are prometheus.AlreadyRegisteredError
+		if errors.As(err, &are) {
+			if existing, ok := are.ExistingCollector.(C); ok {
+				return existing
+			}
+		}
+	}
+	return c
+}
+
+// observe times every request and names it by its route once routing is
+// done; 4xx and 5xx answers count as errors with the HTTP status as code.
+func (s *Server) observe(c *fiber.Ctx) error {
+	start := time.Now()
+	err := c.Next()
+	if err != nil {
+		// Let the error handler write the status before it is read.
+		if herr := s.app.ErrorHandler(c, err); herr != nil {
+			return herr
+		}
+		err = nil
+	}
+	cmd := "unknown"
+	if r := c.Route(); r != nil {
+		if name, ok := routeCommands[r.Method+" "+r.Path]; ok {
+			cmd = name
+		} else if r.Path == s.opts.MetricsPath {
+			cmd = "http.metrics"
+		}
+	}
+	s.reqs.latency.WithLabelValues("http", cmd).Observe(time.Since(start).Seconds())
+	if st := c.Response().StatusCode(); st >= 400 {
+		s.reqs.errs.WithLabelValues("http", cmd, strconv.Itoa(st)).Inc()
+	}
+	return err
+}
+
+// trackConnections reports the listener's open connections to the broker.
+func (s *Server) trackConnections() {
+	srv := s.app.Server()
+	s.b.TrackConnections(broker.TransportHTTP, func() int { return int(srv.GetOpenConnectionsCount()) })
+}
