@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/shalemq/shale/admin"
 	"github.com/shalemq/shale/broker"
 	"github.com/shalemq/shale/broker/auth"
 	"github.com/shalemq/shale/config"
@@ -17,7 +18,7 @@ import (
 
 // startHTTP builds and binds the REST listener from [http].
 func startHTTP(cfg *config.Config, b *broker.Broker, users *auth.Store, reg *prometheus.Registry, logger *slog.Logger,
-	ln net.Listener, tc *tls.Config) (*shalehttp.Server, error) {
+	ln net.Listener, tc *tls.Config, dash *admin.Options) (*shalehttp.Server, error) {
 	h := cfg.HTTP
 	secret, err := jwtSecret(h.JWT, users)
 	if err != nil {
@@ -37,6 +38,7 @@ func startHTTP(cfg *config.Config, b *broker.Broker, users *auth.Store, reg *pro
 			Secret: secret},
 		Logger:     logger,
 		Registerer: reg,
+		Dashboard:  dash,
 	}
 	if h.Metrics.Enabled {
 		opts.Metrics = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})

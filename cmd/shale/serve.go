@@ -14,6 +14,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -229,6 +230,7 @@ func start(cfg *config.Config, follower bool, environ []string, logger *slog.Log
 	binQUIC := binproto.NewServer(s.broker, binOpts)
 	ports := map[string]string{}
 	var bound boundPorts
+	var sweeper atomic.Pointer[retention.Sweeper]
 	if socks.tcp != nil {
 		opts := tcp.Options{Listener: socks.tcp, MaxConnections: cfg.TCP.MaxConnections, Logger: logger, NoDelay: true, TLS: certs.tcp}
 		if cfg.TCP.Socket.OverrideDefaults {
@@ -256,7 +258,8 @@ func start(cfg *config.Config, follower bool, environ []string, logger *slog.Log
 		logger.Info("quic listening", "addr", s.quic.Addr())
 	}
 	if socks.http != nil {
-		if s.http, err = startHTTP(cfg, s.broker, users, reg, logger, socks.http, certs.http); err != nil {
+		if s.http, err = startHTTP(cfg, s.broker, users, reg, logger, socks.http, certs.http,
+			dashboardOptions(cfg, reg, redacted, &sweeper)); err != nil {
 			return nil, err
 		}
 		socks.http = nil
@@ -276,6 +279,7 @@ func start(cfg *config.Config, follower bool, environ []string, logger *slog.Log
 			return nil, err
 		}
 		s.broker.SetRetentionPreviewer(previewer(sw))
+		sweeper.Store(sw)
 		s.bg.Add(1)
 		go func() {
 			defer s.bg.Done()

@@ -124,6 +124,8 @@ func (s *Server) observe(c *fiber.Ctx) error {
 			cmd = name
 		} else if r.Path == s.opts.MetricsPath {
 			cmd = "http.metrics"
+		} else if s.dashboardPath(c.Path()) {
+			cmd = "http.dashboard"
 		}
 	}
 	s.reqs.latency.WithLabelValues("http", cmd).Observe(time.Since(start).Seconds())

@@ -16,6 +16,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/shalemq/shale/admin"
 	"github.com/shalemq/shale/broker"
 )
 
@@ -37,6 +38,8 @@ type Options struct {
 	MetricsPath string
 	// Registerer receives the request metrics (shared with binproto's).
 	Registerer prometheus.Registerer
+	// Dashboard, when set, serves the admin dashboard at /ui.
+	Dashboard *admin.Options
 	// Logger receives request failures. Default slog.Default().
 	Logger *slog.Logger
 }
@@ -77,6 +80,7 @@ type Server struct {
 	// publicPaths need no token; routes.go fills it (Server.public).
 	publicPaths []string
 	reqs        *requestMetrics
+	dash        *admin.Dashboard
 }
 
 // New builds the app; Listen binds it.
@@ -115,6 +119,9 @@ func New(b *broker.Broker, opts Options) (*Server, error) {
 	}
 	s.app.Use(s.authenticate)
 	s.routes()
+	if err := s.mountDashboard(); err != nil {
+		return nil, err
+	}
 	// Unknown paths: 404 with an empty body, after authentication.
 	s.app.Use(func(c *fiber.Ctx) error { return empty(c, fiber.StatusNotFound) })
 	return s, nil
@@ -153,6 +160,9 @@ func (s *Server) Serve() error {
 
 // Shutdown stops accepting and waits for in-flight requests (until ctx).
 func (s *Server) Shutdown(ctx context.Context) error {
+	if s.dash != nil {
+		defer s.dash.Close()
+	}
 	return s.app.ShutdownWithContext(ctx)
 }
 
@@ -165,7 +175,7 @@ func (s *Server) authenticate(c *fiber.Ctx) error {
 	path := c.Path()
 	sess := s.b.RequestSession(broker.TransportHTTP, c.Context().RemoteAddr().String())
 	c.Locals(sessionKey, sess)
-	if slices.Contains(s.publicPaths, path) || (path == "/metrics" && s.opts.Metrics != nil && s.opts.MetricsPath == "/metrics") {
+	if slices.Contains(s.publicPaths, path) || s.dashboardPath(path) || (path == "/metrics" && s.opts.Metrics != nil && s.opts.MetricsPath == "/metrics") {
 		return c.Next()
 	}
 	h := c.Get(fiber.HeaderAuthorization)
