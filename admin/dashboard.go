@@ -55,9 +55,6 @@ type Options struct {
 	Durability string
 	// Version is shale's version line.
 	Version string
-	// Backups, when set, lists and takes backups; nil shows the page's
-	// "not available" state.
-	Backups Backups
 	// Secure marks the session cookie Secure (the listener serves TLS).
 	Secure bool
 	// SampleInterval is how often the overview charts sample the
@@ -73,19 +70,6 @@ type RetentionPreview struct {
 	From, To                       uint64 // offsets [From, To)
 	Messages, Bytes                uint64
 	HeldMessages                   uint64 // kept by the consumer-offset barrier
-}
-
-// Backups is what the backup page needs. None exists yet: the page then
-// says so.
-type Backups interface {
-	List() ([]BackupInfo, error)
-}
-
-// BackupInfo describes one backup.
-type BackupInfo struct {
-	Name    string
-	Size    uint64
-	Created time.Time
 }
 
 // Dashboard is the web dashboard served at /ui.
@@ -159,6 +143,7 @@ func (d *Dashboard) Register(app fiber.Router) {
 	g.Get("/groups", d.groupsPage)
 	g.Get("/users", d.usersPage)
 	g.Get("/backups", d.backupsPage)
+	g.Post("/backups", d.takeBackup)
 	g.Get("/health", d.healthPage)
 	g.Use(func(c *fiber.Ctx) error { return d.fail(c, fiber.StatusNotFound, "No such page.") })
 }
@@ -188,6 +173,7 @@ func Routes() [][2]string {
 		{"GET", "/ui/groups"},
 		{"GET", "/ui/users"},
 		{"GET", "/ui/backups"},
+		{"POST", "/ui/backups"},
 		{"GET", "/ui/health"},
 		{"GET", "/ui/no-such-page"},
 	}

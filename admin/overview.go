@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"bufio"
 	"sort"
 	"strings"
 	"time"
@@ -66,8 +67,13 @@ func (d *Dashboard) seriesJSON(c *fiber.Ctx) error {
 }
 
 type healthData struct {
-	Rows   []healthRow
+	Groups []healthGroup
 	Config string
+}
+
+type healthGroup struct {
+	Name string
+	Rows []healthRow
 }
 
 type healthRow struct {
@@ -91,7 +97,7 @@ func (d *Dashboard) healthPage(c *fiber.Ctx) error {
 	if fsyncN > 0 {
 		mean = fsyncSum / float64(fsyncN)
 	}
-	hd := healthData{Rows: []healthRow{
+	rows := []healthRow{
 		{"LSM", "Compactions", humanNum(m.sum("shale_kv_compactions_total")), "since start"},
 		{"LSM", "Flushes", humanNum(m.sum("shale_kv_flushes_total")), "memtables written to L0"},
 		{"LSM", "L0 files", humanNum(m.sum("shale_kv_l0_files")), "many (>20) means compactions lag and writes will stall"},
@@ -111,7 +117,15 @@ func (d *Dashboard) healthPage(c *fiber.Ctx) error {
 		{"Disk", "Slow disk operations", humanNum(m.sum("shale_kv_disk_slow_total")), "should stay 0"},
 		{"Retention", "Messages deleted", humanNum(m.sum("shale_retention_messages_deleted_total")), humanBytes(m.sum("shale_retention_bytes_deleted_total"))},
 		{"Retention", "Held by consumer offsets", humanNum(m.sum("shale_retention_barrier_held_messages")), "at the last sweep"},
-	}}
+	}
+	var hd healthData
+	for _, r := range rows {
+		if n := len(hd.Groups); n == 0 || hd.Groups[n-1].Name != r.Group {
+			hd.Groups = append(hd.Groups, healthGroup{Name: r.Group})
+		}
+		g := &hd.Groups[len(hd.Groups)-1]
+		g.Rows = append(g.Rows, r)
+	}
 	if d.opts.Config != nil {
 		hd.Config = string(d.opts.Config())
 	}
@@ -195,14 +209,36 @@ func (d *Dashboard) backupsPage(c *fiber.Ctx) error {
 	if _, err := d.b.Stats(sess(c)); err != nil {
 		return d.brokerFail(c, err)
 	}
-	var list []BackupInfo
-	var problem string
-	if d.opts.Backups != nil {
-		var err error
-		if list, err = d.opts.Backups.List(); err != nil {
-			problem = err.Error()
-		}
+	p := page{Title: "Backups", Nav: "backups", Data: map[string]any{"Allowed": d.b.AuthorizeBackup(sess(c)) == nil, "Extension": Extension}}
+	return d.render(c, "backups", p)
+}
+
+// takeBackup takes a consistent snapshot and streams it to the browser as
+// a download, exactly as GET /admin/backup does for scripts.
+func (d *Dashboard) takeBackup(c *fiber.Ctx) error {
+	if err := d.b.AuthorizeBackup(sess(c)); err != nil {
+		return back(c, Prefix+"/backups", "", err)
 	}
-	return d.render(c, "backups", page{Title: "Backups", Nav: "backups", Problem: problem,
-		Data: map[string]any{"Available": d.opts.Backups != nil, "List": list}})
+	bk, err := Prepare(d.b, BackupOptions{Logger: d.opts.Logger})
+	if err != nil {
+		return back(c, Prefix+"/backups", "", err)
+	}
+	c.Set(fiber.HeaderContentType, "application/zstd")
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+bk.Filename()+`"`)
+	logger := d.opts.Logger
+	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
+		n, err := bk.WriteTo(w)
+		if err == nil {
+			err = w.Flush()
+		}
+		if cerr := bk.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			logger.Warn("dashboard backup ended early", "bytes", n, "err", err)
+			return
+		}
+		logger.Info("dashboard backup streamed", "bytes", n)
+	})
+	return nil
 }

@@ -44,7 +44,7 @@ var funcs = template.FuncMap{
 	"maxSize":   maxSize,
 	"secs":      humanSeconds,
 	"pct":       func(f float64) string { return fmt.Sprintf("%.1f%%", f*100) },
-	"f2":        func(f float64) string { return fmt.Sprintf("%.2f", f) },
+	"f2":        func(f any) string { return fmt.Sprintf("%.2f", toFloat(f)) },
 	"join":      strings.Join,
 	"add":       func(a, b int) int { return a + b },
 	"prefix":    func() string { return Prefix },

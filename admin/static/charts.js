@@ -21,15 +21,15 @@
     var opts = {
       width: el.clientWidth, height: 220,
       cursor: { drag: { x: false, y: false } },
-      legend: { live: true },
+      legend: { live: false },
       scales: { x: { time: true }, y: { range: function (u, min, max) { return [0, Math.max(1, max * 1.15)]; } } },
       axes: [
         { stroke: "#667085", grid: { stroke: "#eef0f3" }, ticks: { stroke: "#eef0f3" } },
-        { stroke: "#667085", grid: { stroke: "#eef0f3" }, ticks: { stroke: "#eef0f3" }, size: 60,
+        { stroke: "#667085", grid: { stroke: "#eef0f3" }, ticks: { stroke: "#eef0f3" }, size: 72,
           values: function (u, vals) { return vals.map(fmt); } }
       ],
       series: [{}].concat(names.map(function (n, i) {
-        return { label: n, stroke: colors[i], width: 2, fill: colors[i] + "18", value: function (u, v) { return fmt(v) + "/s"; } };
+        return { label: n, stroke: colors[i], width: 2, fill: colors[i] + "18", points: { show: false } };
       }))
     };
     var p = new uPlot(opts, [[], [], []], el);
