@@ -45,9 +45,6 @@ type Options struct {
 	// Gatherer is the registry behind /metrics; the dashboard's figures
 	// come from it.
 	Gatherer prometheus.Gatherer
-	// Retention previews what the next retention sweep deletes; nil when
-	// the sweeper is off.
-	Retention func() []RetentionPreview
 	// Config renders the effective configuration with secrets masked.
 	Config func() []byte
 	// Durability is the durability mode, as configured ("sync",
@@ -62,14 +59,6 @@ type Options struct {
 	SampleInterval time.Duration
 	// Logger receives failures. Default slog.Default().
 	Logger *slog.Logger
-}
-
-// RetentionPreview is one partition's part of what the next sweep deletes.
-type RetentionPreview struct {
-	StreamID, TopicID, PartitionID uint32
-	From, To                       uint64 // offsets [From, To)
-	Messages, Bytes                uint64
-	HeldMessages                   uint64 // kept by the consumer-offset barrier
 }
 
 // Dashboard is the web dashboard served at /ui.

@@ -162,7 +162,7 @@ type topicData struct {
 	Stream    string
 	Topic     broker.TopicInfo
 	Groups    []groupLag
-	Retention []RetentionPreview
+	Retention []broker.RetentionPartition
 	Sweeper   bool
 }
 
@@ -180,15 +180,16 @@ func (d *Dashboard) topicPage(c *fiber.Ctx) error {
 	if !ok {
 		return d.fail(c, fiber.StatusNotFound, "No such topic: it may have been deleted.")
 	}
-	td := topicData{StreamID: sid.ID, Topic: ti, Sweeper: d.opts.Retention != nil}
+	td := topicData{StreamID: sid.ID, Topic: ti}
 	if st, ok, _ := d.b.Stream(s, sid); ok {
 		td.Stream = st.Name
 	}
 	td.Groups, _ = d.topicGroups(s, sid, tid)
-	if d.opts.Retention != nil {
-		for _, r := range d.opts.Retention() {
-			if r.StreamID == sid.ID && r.TopicID == tid.ID {
-				td.Retention = append(td.Retention, r)
+	if rp, err := d.b.RetentionPreview(s); err == nil {
+		td.Sweeper = rp.Enabled
+		for _, t := range rp.Topics {
+			if t.StreamID == sid.ID && t.TopicID == tid.ID {
+				td.Retention = t.Partitions
 			}
 		}
 	}

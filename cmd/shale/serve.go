@@ -14,7 +14,6 @@ import (
 	"runtime/debug"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -230,7 +229,6 @@ func start(cfg *config.Config, follower bool, environ []string, logger *slog.Log
 	binQUIC := binproto.NewServer(s.broker, binOpts)
 	ports := map[string]string{}
 	var bound boundPorts
-	var sweeper atomic.Pointer[retention.Sweeper]
 	if socks.tcp != nil {
 		opts := tcp.Options{Listener: socks.tcp, MaxConnections: cfg.TCP.MaxConnections, Logger: logger, NoDelay: true, TLS: certs.tcp}
 		if cfg.TCP.Socket.OverrideDefaults {
@@ -259,7 +257,7 @@ func start(cfg *config.Config, follower bool, environ []string, logger *slog.Log
 	}
 	if socks.http != nil {
 		if s.http, err = startHTTP(cfg, s.broker, users, reg, logger, socks.http, certs.http,
-			dashboardOptions(cfg, reg, redacted, &sweeper)); err != nil {
+			dashboardOptions(cfg, reg, redacted)); err != nil {
 			return nil, err
 		}
 		socks.http = nil
@@ -279,7 +277,6 @@ func start(cfg *config.Config, follower bool, environ []string, logger *slog.Log
 			return nil, err
 		}
 		s.broker.SetRetentionPreviewer(previewer(sw))
-		sweeper.Store(sw)
 		s.bg.Add(1)
 		go func() {
 			defer s.bg.Done()
