@@ -116,6 +116,27 @@ func TestBenchCommand(t *testing.T) {
 			t.Errorf("charting an SVG as JSON succeeded:\n%s", b)
 		}
 	})
+	t.Run("terminal", func(t *testing.T) {
+		// On a terminal (a pty from script(1)) a progress line is redrawn
+		// in place with \r, then cleared before the report.
+		scriptBin, err := exec.LookPath("script")
+		if err != nil {
+			t.Skip("script(1) not installed")
+		}
+		cmdline := strings.Join([]string{bin, "bench", "pp", "tcp", "--tcp-server-address", s.Ports.TCP, "--username", RootUser,
+			"--password", RootPassword, "--stream-prefix", "tty-", "-p", "10", "-m", "100", "-d", "2500ms"}, " ")
+		b, err := exec.Command(scriptBin, "-qec", cmdline, "/dev/null").CombinedOutput()
+		if err != nil {
+			t.Fatalf("script: %v\n%s", err, b)
+		}
+		out := string(b)
+		if strings.Count(out, "msgs/s") < 3 || !strings.Contains(out, "\r") || !strings.Contains(out, "total") {
+			t.Errorf("no progress line before the report on a terminal:\n%q", out)
+		}
+		if before, _, _ := strings.Cut(out, "pinned-producer over tcp"); !strings.Contains(before, "MB/s") {
+			t.Errorf("progress did not come before the report:\n%q", out)
+		}
+	})
 	t.Run("errors", func(t *testing.T) {
 		for _, c := range []struct {
 			args []string
