@@ -19,7 +19,7 @@ const (
 	panelGap   = 60
 	axisTicks  = 5
 	chartFont  = `font-family="sans-serif" font-size="12"`
-	titleFont  = `font-family="sans-serif" font-size="15" font-weight="bold"`
+	titleFont  = `font-family="sans-serif" font-size="13" font-weight="bold"`
 	plotW      = chartW - marginL - marginR
 	chartH     = marginT + 2*panelH + panelGap + 40
 	strokeBase = `fill="none" stroke-width="1.6" stroke-linejoin="round"`
@@ -61,7 +61,7 @@ func (r *Report) WriteChart(w io.Writer) error {
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d">`+"\n", chartW, chartH, chartW, chartH)
 	fmt.Fprintf(&b, `<rect width="100%%" height="100%%" fill="white"/>`+"\n")
 	p := r.Params
-	title := fmt.Sprintf("shale bench %s over %s: %d×%d B, %dP/%dC, %d stream(s) × %d partition(s) — total %.1f MB/s, p99 %.2f ms",
+	title := fmt.Sprintf("shale bench %s over %s: %d×%d B, %dP/%dC, %d×%d partitions: %.1f MB/s, p99 %.2f ms",
 		r.Kind, r.Transport, p.BatchSize, p.MessageSize, p.Producers, p.Consumers, p.Streams, p.Partitions, r.Total.MBps, r.Total.Latency.P99)
 	fmt.Fprintf(&b, `<text x="%d" y="24" %s>%s</text>`+"\n", marginL, titleFont, html.EscapeString(title))
 	xmax := 0.0
