@@ -111,11 +111,14 @@ func (b *Broker) SetCluster(c Cluster) {
 	b.cluster.Store(&c)
 }
 
-// Log is the broker's log, for background work such as retention.
-func (b *Broker) Log() *log.Log { return b.log }
+// RevokeJWT records an access token as revoked until it expires (HTTP
+// logout and refresh).
+func (b *Broker) RevokeJWT(jti string, expiresAt time.Time) error {
+	return b.users.RevokeJWT(jti, expiresAt)
+}
 
-// Users is the broker's user store.
-func (b *Broker) Users() *auth.Store { return b.users }
+// JWTRevoked reports whether an access token was revoked.
+func (b *Broker) JWTRevoked(jti string) bool { return b.users.JWTRevoked(jti) }
 
 // Stopping marks the server as shutting down: new logins answer 8
 // (disconnected), as Iggy's do.

@@ -49,7 +49,7 @@ type Checkpoint struct {
 const checkpointsDir = "checkpoints"
 
 func (b *Broker) checkpointsRoot() string {
-	return filepath.Join(filepath.Dir(b.log.DB().Dir()), checkpointsDir)
+	return filepath.Join(filepath.Dir(b.log.Dir()), checkpointsDir)
 }
 
 // AuthorizeBackup allows a backup to a user who could read everything in it
@@ -82,7 +82,7 @@ func (b *Broker) Checkpoint() (_ *Checkpoint, err error) {
 		_ = os.RemoveAll(dir)
 		return nil, fmt.Errorf("checkpoint: %w", err)
 	}
-	c := &Checkpoint{Dir: dir, Durability: b.log.DB().Durability().String()}
+	c := &Checkpoint{Dir: dir, Durability: b.log.Durability()}
 	defer func() {
 		if err != nil {
 			_ = c.Remove()

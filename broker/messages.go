@@ -163,7 +163,7 @@ func (b *Broker) FlushUnsavedBuffer(s *Session, stream, topic Ident, partition u
 		return err
 	}
 	if fsync {
-		return b.log.DB().Flush()
+		return b.log.Flush()
 	}
 	return nil
 }

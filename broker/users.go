@@ -45,21 +45,6 @@ func (b *Broker) LoginWithToken(s *Session, token string) (uint32, error) {
 	return u.ID, nil
 }
 
-// LoginAs binds the session to a user without credentials: the HTTP
-// listener calls it after verifying a JWT it issued. The user must still
-// exist and be active.
-func (b *Broker) LoginAs(s *Session, userID uint32) error {
-	u, ok := b.users.User(userID)
-	if !ok {
-		return fmt.Errorf("user %d: %w", userID, wire.ErrUnauthenticated)
-	}
-	if !u.Active {
-		return fmt.Errorf("user %d: %w", userID, wire.ErrUserInactive)
-	}
-	s.user.Store(u.ID)
-	return nil
-}
-
 // Logout returns the session to unauthenticated.
 func (b *Broker) Logout(s *Session) error {
 	if err := authenticated(s); err != nil {

@@ -19,9 +19,34 @@ const (
 	TagMeta byte = 'M'
 )
 
+// Metadata kinds: the byte after TagMeta. Two packages keep records under
+// TagMeta (log: the catalog; broker/auth: users and tokens); every kind is
+// listed here, so no two can collide (TestMetaKindsDistinct).
+const (
+	MetaStream    byte = 'S' // log: stream id → stream record
+	MetaTopic     byte = 'T' // log: stream id, topic id → topic record
+	MetaPartition byte = 'P' // log: stream, topic, partition id → partition record
+	MetaGroup     byte = 'G' // log: stream, topic, group id → group record
+	MetaAlloc     byte = 'A' // log: scope → free-id stack (streams, topics, groups)
+	MetaUser      byte = 'U' // auth: user id → user record
+	MetaToken     byte = 'K' // auth: SHA-256 of a token → token record
+	MetaUserAlloc byte = 'u' // auth: → user-id allocator
+	MetaRevoked   byte = 'J' // auth: JWT id → expiry (µs)
+)
+
+// MetaKinds lists every metadata kind with its name.
+var MetaKinds = []struct {
+	Kind byte
+	Name string
+}{
+	{MetaStream, "stream"}, {MetaTopic, "topic"}, {MetaPartition, "partition"}, {MetaGroup, "group"},
+	{MetaAlloc, "id allocator"}, {MetaUser, "user"}, {MetaToken, "token"}, {MetaUserAlloc, "user-id allocator"},
+	{MetaRevoked, "revoked JWT"},
+}
+
 // Key builds keys by appending to a byte slice:
 //
-//	k := kv.Key(buf[:0], kv.TagMessages).U32(stream).U32(topic).U32(part).U64(off)
+//	k := kv.NewKey(buf[:0], kv.TagMessages).U32(stream).U32(topic).U32(part).U64(off)
 //
 // Key is a plain []byte; the builder methods never allocate when the backing
 // array has room.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
+
 	"github.com/shalemq/shale/kv"
 	"github.com/shalemq/shale/kv/kvtest"
 )
@@ -348,7 +349,7 @@ func TestCheckpointAndCompaction(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Pebble deletes obsolete files in the background, shortly after.
-	waitFor(t, 10*time.Second, func() error {
+	kvtest.WaitFor(t, 10*time.Second, func() error {
 		if after := db.DiskUsage(); after > before/4 {
 			return fmt.Errorf("compaction did not give the space back: %d → %d", before, after)
 		}
@@ -373,21 +374,5 @@ func TestCheckpointAndCompaction(t *testing.T) {
 		if v, ok, err := ck.Get(nil, key(i)); !ok || err != nil || len(v) != len(value) {
 			t.Fatalf("checkpoint lost key %d (ok=%v err=%v)", i, ok, err)
 		}
-	}
-}
-
-// waitFor polls cond until it returns nil or the timeout passes.
-func waitFor(t *testing.T, timeout time.Duration, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal(err)
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -2,13 +2,13 @@ package log
 
 import "github.com/shalemq/shale/kv"
 
-// Metadata kinds: the byte after kv.TagMeta.
+// Metadata kinds of the catalog, from kv's one registry.
 const (
-	metaStream    byte = 'S' // stream id → streamRecord
-	metaTopic     byte = 'T' // stream id, topic id → topicRecord
-	metaPartition byte = 'P' // stream id, topic id, partition id → partitionRecord
-	metaGroup     byte = 'G' // stream id, topic id, group id → groupRecord
-	metaAlloc     byte = 'A' // scope → idAlloc (free-id stack for streams, topics, groups)
+	metaStream    = kv.MetaStream    // stream id → streamRecord
+	metaTopic     = kv.MetaTopic     // stream id, topic id → topicRecord
+	metaPartition = kv.MetaPartition // stream id, topic id, partition id → partitionRecord
+	metaGroup     = kv.MetaGroup     // stream id, topic id, group id → groupRecord
+	metaAlloc     = kv.MetaAlloc     // scope → idAlloc (free-id stack for streams, topics, groups)
 )
 
 // Allocator scopes: the byte after metaAlloc.

@@ -66,8 +66,23 @@ func Open(db *kv.DB, opts Options) (*Log, error) {
 	return l, nil
 }
 
-// DB returns the underlying database (for checkpoints and metrics).
+// DB returns the underlying database. Only composition code may use it:
+// opening the user store over the same database (cmd/shale, and a
+// checkpoint's description in broker). Everything else has a narrow method
+// below, so the layers above log do not reach into kv.
 func (l *Log) DB() *kv.DB { return l.db }
+
+// Flush writes the memtable and syncs the WAL (FlushUnsavedBuffer fsync).
+func (l *Log) Flush() error { return l.db.Flush() }
+
+// Dir is the database directory.
+func (l *Log) Dir() string { return l.db.Dir() }
+
+// Durability names the database's durability mode ("sync", "interval").
+func (l *Log) Durability() string { return l.db.Durability().String() }
+
+// DiskUsage is the database's size on disk in bytes.
+func (l *Log) DiskUsage() uint64 { return l.db.DiskUsage() }
 
 // Options returns the options the log runs with (defaults filled in).
 func (l *Log) Options() Options { return l.opts }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/shalemq/shale/kv"
+	"github.com/shalemq/shale/kv/kvtest"
 	"github.com/shalemq/shale/log"
 	"github.com/shalemq/shale/retention"
 )
@@ -57,23 +58,6 @@ func listing(dir string) string {
 		return nil
 	})
 	return strings.Join(out, " ")
-}
-
-// waitFor polls cond until it returns nil or timeout passes; it never
-// asserts on how long that took.
-func waitFor(t testing.TB, timeout time.Duration, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal(err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // TestSweepReclaimsDisk writes over a gigabyte into a topic with a short
@@ -126,7 +110,7 @@ func TestSweepReclaimsDisk(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, 30*time.Second, func() error {
+	kvtest.WaitFor(t, 30*time.Second, func() error {
 		if ti, _ := l.Topic(0, 0); ti.MessagesCount != appends*perAppend {
 			return fmt.Errorf("%d of %d messages durable", ti.MessagesCount, appends*perAppend)
 		}
@@ -148,7 +132,7 @@ func TestSweepReclaimsDisk(t *testing.T) {
 	// Pebble deletes obsolete files in the background after the
 	// compaction; wait for the directory to reflect it.
 	var after uint64
-	waitFor(t, 30*time.Second, func() error {
+	kvtest.WaitFor(t, 30*time.Second, func() error {
 		if after = dirSize(t, dir); after*5 >= peak {
 			return fmt.Errorf("data directory is %d MiB after the sweep, peak was %d MiB: %s", after>>20, peak>>20, listing(dir))
 		}

@@ -183,9 +183,8 @@ func (s *Sweeper) SweepOnce(ctx context.Context) (Report, error) {
 	s.sweepMu.Lock()
 	defer s.sweepMu.Unlock()
 	start := time.Now()
-	db := s.log.DB()
 	rep := s.plan(ctx)
-	rep.DiskBefore = db.DiskUsage()
+	rep.DiskBefore = s.log.DiskUsage()
 	for ti := range rep.Topics {
 		tr := &rep.Topics[ti]
 		for pi := range tr.Partitions {
@@ -223,7 +222,7 @@ func (s *Sweeper) SweepOnce(ctx context.Context) (Report, error) {
 			rep.Bytes += pr.Bytes
 		}
 	}
-	rep.DiskAfter = db.DiskUsage()
+	rep.DiskAfter = s.log.DiskUsage()
 	rep.Duration = time.Since(start)
 
 	s.metrics.messages.Add(float64(rep.Messages))

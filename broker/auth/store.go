@@ -14,13 +14,12 @@ import (
 	"github.com/shalemq/shale/wire"
 )
 
-// Metadata kinds of auth's records: the byte after kv.TagMeta. log uses
-// 'S', 'T', 'P', 'G' and 'A'.
+// Metadata kinds of auth's records, from kv's one registry.
 const (
-	metaUser      byte = 'U' // user id u32 → userRecord (JSON)
-	metaToken     byte = 'K' // SHA-256 of the token → tokenRecord (JSON)
-	metaUserAlloc byte = 'u' // → allocRecord (JSON)
-	metaRevoked   byte = 'J' // JWT id → expiry, µs u64
+	metaUser      = kv.MetaUser      // user id u32 → userRecord (JSON)
+	metaToken     = kv.MetaToken     // SHA-256 of the token → tokenRecord (JSON)
+	metaUserAlloc = kv.MetaUserAlloc // → allocRecord (JSON)
+	metaRevoked   = kv.MetaRevoked   // JWT id → expiry, µs u64
 )
 
 // RootID is the root user's id.

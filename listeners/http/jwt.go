@@ -105,7 +105,7 @@ func (s *Server) verify(token string) (verified, error) {
 	if cl.ID == "" {
 		return verified{}, tokenError("access token has no id (jti)")
 	}
-	if s.b.Users().JWTRevoked(cl.ID) {
+	if s.b.JWTRevoked(cl.ID) {
 		return verified{}, errRevoked
 	}
 	uid, err := strconv.ParseUint(cl.Subject, 10, 32)

@@ -39,7 +39,7 @@ func (s *Server) login(c *fiber.Ctx) error {
 
 func (s *Server) logout(c *fiber.Ctx) error {
 	cl := c.Locals(claimsKey).(verified)
-	return noContent(c, s.b.Users().RevokeJWT(cl.jti, cl.exp))
+	return noContent(c, s.b.RevokeJWT(cl.jti, cl.exp))
 }
 
 func (s *Server) refresh(c *fiber.Ctx) error {
@@ -52,7 +52,7 @@ func (s *Server) refresh(c *fiber.Ctx) error {
 		return fmt.Errorf("refresh token: %v: %w", err, wire.ErrInvalidAccessToken)
 	}
 	// A token refreshes once: the old one is revoked.
-	if err := s.b.Users().RevokeJWT(cl.jti, cl.exp); err != nil {
+	if err := s.b.RevokeJWT(cl.jti, cl.exp); err != nil {
 		return err
 	}
 	return s.identity(c, cl.userID)
