@@ -23,7 +23,7 @@ func (t dashTokens) Verify(token string) (uint32, string, time.Time, error) {
 }
 
 func (t dashTokens) Revoke(id string, expires time.Time) error {
-	return t.s.b.Users().RevokeJWT(id, expires)
+	return t.s.b.RevokeJWT(id, expires)
 }
 
 // mountDashboard registers /ui when Options.Dashboard is set.
