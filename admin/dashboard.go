@@ -52,6 +52,8 @@ type Options struct {
 	Durability string
 	// Version is shale's version line.
 	Version string
+	// Backups describes the backup schedule; nil when it is off.
+	Backups *BackupSchedule
 	// Secure marks the session cookie Secure (the listener serves TLS).
 	Secure bool
 	// SampleInterval is how often the overview charts sample the
@@ -133,6 +135,7 @@ func (d *Dashboard) Register(app fiber.Router) {
 	g.Get("/users", d.usersPage)
 	g.Get("/backups", d.backupsPage)
 	g.Post("/backups", d.takeBackup)
+	g.Get("/backups/files/:name", d.downloadArchive)
 	g.Get("/health", d.healthPage)
 	g.Use(func(c *fiber.Ctx) error { return d.fail(c, fiber.StatusNotFound, "No such page.") })
 }
@@ -163,6 +166,7 @@ func Routes() [][2]string {
 		{"GET", "/ui/users"},
 		{"GET", "/ui/backups"},
 		{"POST", "/ui/backups"},
+		{"GET", "/ui/backups/files/shale-backup-20260101T000000.000Z.tar.zst"},
 		{"GET", "/ui/health"},
 		{"GET", "/ui/no-such-page"},
 	}

@@ -1,7 +1,6 @@
 package admin
 
 import (
-	"bufio"
 	"sort"
 	"strings"
 	"time"
@@ -203,42 +202,4 @@ func permSummary(u broker.User) string {
 		return "none"
 	}
 	return strings.Join(out, ", ")
-}
-
-func (d *Dashboard) backupsPage(c *fiber.Ctx) error {
-	if _, err := d.b.Stats(sess(c)); err != nil {
-		return d.brokerFail(c, err)
-	}
-	p := page{Title: "Backups", Nav: "backups", Data: map[string]any{"Allowed": d.b.AuthorizeBackup(sess(c)) == nil, "Extension": Extension}}
-	return d.render(c, "backups", p)
-}
-
-// takeBackup takes a consistent snapshot and streams it to the browser as
-// a download, exactly as GET /admin/backup does for scripts.
-func (d *Dashboard) takeBackup(c *fiber.Ctx) error {
-	if err := d.b.AuthorizeBackup(sess(c)); err != nil {
-		return back(c, Prefix+"/backups", "", err)
-	}
-	bk, err := Prepare(d.b, BackupOptions{Logger: d.opts.Logger})
-	if err != nil {
-		return back(c, Prefix+"/backups", "", err)
-	}
-	c.Set(fiber.HeaderContentType, "application/zstd")
-	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+bk.Filename()+`"`)
-	logger := d.opts.Logger
-	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
-		n, err := bk.WriteTo(w)
-		if err == nil {
-			err = w.Flush()
-		}
-		if cerr := bk.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			logger.Warn("dashboard backup ended early", "bytes", n, "err", err)
-			return
-		}
-		logger.Info("dashboard backup streamed", "bytes", n)
-	})
-	return nil
 }

@@ -41,6 +41,7 @@ var funcs = template.FuncMap{
 	"micros":    fromMicros,
 	"ago":       ago,
 	"expiry":    expiry,
+	"expiryIn":  expiryInput,
 	"maxSize":   maxSize,
 	"secs":      humanSeconds,
 	"pct":       func(f float64) string { return fmt.Sprintf("%.1f%%", f*100) },
@@ -197,9 +198,15 @@ func humanDuration(d time.Duration) string {
 	case d < time.Hour:
 		return fmt.Sprintf("%dm %ds", int(d.Minutes()), int(d.Seconds())%60)
 	case d < 48*time.Hour:
-		return fmt.Sprintf("%dh %dm", int(d.Hours()), int(d.Minutes())%60)
+		if m := int(d.Minutes()) % 60; m != 0 {
+			return fmt.Sprintf("%dh %dm", int(d.Hours()), m)
+		}
+		return fmt.Sprintf("%dh", int(d.Hours()))
 	}
-	return fmt.Sprintf("%dd %dh", int(d.Hours())/24, int(d.Hours())%24)
+	if h := int(d.Hours()) % 24; h != 0 {
+		return fmt.Sprintf("%dd %dh", int(d.Hours())/24, h)
+	}
+	return fmt.Sprintf("%dd", int(d.Hours())/24)
 }
 
 func humanSeconds(s float64) string {
@@ -222,6 +229,21 @@ func expiry(us uint64) string {
 		return "never"
 	}
 	return humanDuration(time.Duration(us) * time.Microsecond)
+}
+
+// expiryInput renders an expiry so the edit form reads it back unchanged.
+func expiryInput(us uint64) string {
+	switch us {
+	case 0:
+		return "default"
+	case broker.Unlimited:
+		return "never"
+	}
+	d := time.Duration(us) * time.Microsecond
+	if d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	}
+	return d.String()
 }
 
 func maxSize(b uint64) string {

@@ -131,6 +131,19 @@ func seed(t *testing.T, s *Server) {
 			t.Fatal(err)
 		}
 	}
+	// A second group that has read everything.
+	if _, err := c.Do(ctx, &wire.CreateConsumerGroup{Stream: st, Topic: tp, Name: "search-indexer"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Do(ctx, &wire.JoinConsumerGroup{GroupRef: wire.GroupRef{Stream: st, Topic: tp, Group: wire.NamedID("search-indexer")}}); err != nil {
+		t.Fatal(err)
+	}
+	indexer := wire.Consumer{Kind: wire.ConsumerGroup, ID: wire.NamedID("search-indexer")}
+	for p := range uint32(3) {
+		if err := c.StoreOffset(ctx, wire.OffsetRef{Consumer: indexer, Stream: st, Topic: tp, Partition: wire.SomePartition(p)}, 39); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // TestDashboardInBrowser signs in with headless Chromium, watches a stream
@@ -139,7 +152,7 @@ func seed(t *testing.T, s *Server) {
 // signs out, saving a screenshot of every page.
 func TestDashboardInBrowser(t *testing.T) {
 	chromium(t)
-	s := Start(t, "")
+	s := Start(t, "", "SHALE_BACKUP_ENABLED=true", "SHALE_BACKUP_INTERVAL=3s")
 	// The browser starts second so it closes first: the server's graceful
 	// shutdown then has no browser connections to wait for.
 	ctx := browser(t, 1366, 768)
@@ -263,7 +276,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		sh.take("07-groups"),
 	)
 	// Partition 0 committed 9 of 0..39: 30 behind; 1 committed 19: 20; 2: 10.
-	for _, want := range []string{"billing", "lag 60 msg", "30", "20", "10"} {
+	for _, want := range []string{"billing", "lag 60 msg", "30", "20", "10", "search-indexer", "lag 0 msg", "caught up"} {
 		if !strings.Contains(text, want) {
 			t.Fatalf("groups page lacks %q:\n%s", want, text)
 		}
@@ -271,10 +284,10 @@ func TestDashboardInBrowser(t *testing.T) {
 	for _, p := range []struct{ path, shot, wait string }{
 		{"/ui/", "08-overview", "#tiles"},
 		{"/ui/users", "09-users", "#clients"},
-		{"/ui/backups", "10-backups", "#take-backup"},
+		{"/ui/backups", "10-backups", "#scheduled table"},
 		{"/ui/health", "11-health", "#health"},
 	} {
-		run(p.path, chromedp.Navigate(base+p.path), chromedp.WaitVisible(p.wait, chromedp.ByID))
+		run(p.path, chromedp.Navigate(base+p.path), chromedp.WaitVisible(p.wait, chromedp.ByQuery))
 		if p.path == "/ui/" {
 			// Let the charts collect a few samples while messages flow.
 			for i := range 6 {

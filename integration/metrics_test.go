@@ -73,7 +73,7 @@ next:
 // consumer group fall behind and retention delete, then checks that
 // /metrics parses and every series operators rely on has a real value.
 func TestMetricsAfterLoad(t *testing.T) {
-	s := Start(t, "", "SHALE_DATA_MAINTENANCE_MESSAGES_INTERVAL=1s")
+	s := Start(t, "", "SHALE_DATA_MAINTENANCE_MESSAGES_INTERVAL=1s", "SHALE_BACKUP_ENABLED=true", "SHALE_BACKUP_INTERVAL=1s")
 	ctx := context.Background()
 	clients := map[string]*client.Client{"tcp": dialTCP(t, s), "quic": dialQUIC(t, s), "http": dialHTTP(t, s)}
 	for _, c := range clients {
@@ -124,6 +124,9 @@ func TestMetricsAfterLoad(t *testing.T) {
 		if v, _ := value(fams, "shale_retention_messages_deleted_total", nil); v < 9 {
 			return fmt.Errorf("retention deleted %v messages, want 9", v)
 		}
+		if v, _ := value(fams, "shale_backup_runs_total", map[string]string{"result": "ok"}); v < 1 {
+			return fmt.Errorf("%v scheduled backups, want one", v)
+		}
 		return nil
 	})
 
@@ -163,6 +166,9 @@ func TestMetricsAfterLoad(t *testing.T) {
 		{"shale_kv_compactions_total", nil, 0},
 		{"shale_kv_write_amplification", nil, 0},
 		{"shale_kv_block_cache_hits_total", nil, 0},
+		{"shale_backup_runs_total", map[string]string{"result": "ok"}, 1},
+		{"shale_backup_last_size_bytes", nil, 1},
+		{"shale_backup_last_success_timestamp_seconds", nil, 1},
 		{"shale_messages_in_total", nil, 39},
 		{"shale_messages_out_total", nil, 15},
 	}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"path/filepath"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/shalemq/shale/admin"
@@ -23,6 +25,13 @@ func dashboardOptions(cfg *config.Config, reg *prometheus.Registry, redacted []b
 		Config:     func() []byte { return redacted },
 		Durability: mode,
 		Version:    "shale " + broker.ShaleVersion() + " · Iggy " + broker.Version,
+	}
+	if bc := cfg.Backup; bc.Enabled {
+		dir := bc.Directory
+		if !filepath.IsAbs(dir) {
+			dir = filepath.Join(cfg.System.Path, dir)
+		}
+		o.Backups = &admin.BackupSchedule{Dir: dir, Interval: bc.Interval.Std(), KeepLast: max(bc.KeepLast, 1)}
 	}
 	return o
 }
