@@ -19,7 +19,7 @@ import (
 // so it is Iggy's, not ours.
 const (
 	Version       = "0.8.0"
-	VersionSemver = 8000 // major·1,000,000 + minor·1,000 + patch (BINARY.md §4.1)
+	VersionSemver = 8000 // major·1,000,000 + minor·1,000 + patch (docs/protocol/binary.md §4.1)
 )
 
 // Options configure a Broker.
@@ -45,7 +45,7 @@ type Options struct {
 	MaxTopicSeries int
 }
 
-// Cluster is what GetClusterMetadata answers (BINARY.md §4.1): with
+// Cluster is what GetClusterMetadata answers (docs/protocol/binary.md §4.1): with
 // clustering off, cluster "single-node" with one leader "iggy-node".
 type Cluster struct {
 	Name  string
@@ -131,7 +131,7 @@ func (b *Broker) now() time.Time { return b.opts.Clock() }
 var errNoClient = fmt.Errorf("client session is gone: %w", wire.ErrStaleClient)
 
 // permissions returns the logged-in user's permissions: 40 when nobody is
-// logged in, 41 when the user has been deleted since login (BINARY.md §1.6).
+// logged in, 41 when the user has been deleted since login (docs/protocol/binary.md §1.6).
 func (b *Broker) permissions(s *Session) (*wire.Permissions, error) {
 	id := s.UserID()
 	if id == NoUser {
@@ -164,7 +164,7 @@ func allow(ok bool, what string) error {
 }
 
 // notFound reports whether err is one of the lookups that read commands
-// answer with an empty OK rather than an error (BINARY.md §4 intro).
+// answer with an empty OK rather than an error (docs/protocol/binary.md §4 intro).
 func notFound(err error) bool {
 	return errors.Is(err, wire.ErrStreamIDNotFound) || errors.Is(err, wire.ErrStreamNameNotFound) ||
 		errors.Is(err, wire.ErrTopicIDNotFound) || errors.Is(err, wire.ErrTopicNameNotFound) ||

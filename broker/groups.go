@@ -91,7 +91,7 @@ func (b *Broker) LeaveGroup(s *Session, stream, topic, group Ident) error {
 }
 
 // resolveGroup checks 40, 1009, 2010, 5000, then topic read (41): the
-// group commands resolve the group before the permission (BINARY.md §4.7).
+// group commands resolve the group before the permission (docs/protocol/binary.md §4.7).
 func (b *Broker) resolveGroup(s *Session, stream, topic, group Ident) (sid, tid, gid uint32, err error) {
 	p, err := b.permissions(s)
 	if err != nil {

@@ -8,7 +8,7 @@ import (
 	"github.com/shalemq/shale/wire"
 )
 
-// PartitionKind is how SendMessages picks a partition (BINARY.md §2.3).
+// PartitionKind is how SendMessages picks a partition (docs/protocol/binary.md §2.3).
 type PartitionKind uint8
 
 const (

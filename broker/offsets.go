@@ -10,7 +10,7 @@ import (
 	"github.com/shalemq/shale/wire"
 )
 
-// Consumer says whose offsets a poll or offset command uses (BINARY.md
+// Consumer says whose offsets a poll or offset command uses (docs/protocol/binary.md
 // §2.2): a single consumer named by number or name, or a consumer group of
 // the topic.
 type Consumer struct {
@@ -105,7 +105,7 @@ func (b *Broker) ConsumerOffset(s *Session, c Consumer, stream, topic Ident, par
 		return off, false, emptyIfNotFound(err)
 	}
 	if t.groupMember {
-		// Reading a group's offset needs no membership (BINARY.md §4.8).
+		// Reading a group's offset needs no membership (docs/protocol/binary.md §4.8).
 		gid, err := b.log.ResolveGroup(t.sid, t.tid, c.ID)
 		if err != nil {
 			return off, false, emptyIfNotFound(err)

@@ -13,7 +13,7 @@ import (
 )
 
 // Transport is how a client reached the server; the values are Iggy's
-// (BINARY.md §4.1 ClientInfo).
+// (docs/protocol/binary.md §4.1 ClientInfo).
 type Transport uint8
 
 const (
@@ -190,7 +190,7 @@ func (b *Broker) AssumeUser(s *Session, userID uint32) {
 }
 
 // Stale reports whether the session was dropped for missing heartbeats;
-// its connection is then answered 30 and closed (BINARY.md §1.6).
+// its connection is then answered 30 and closed (docs/protocol/binary.md §1.6).
 func (s *Session) Stale() bool { return s.stale.Load() }
 
 // EvictStale drops every session whose last ping is older than maxIdle

@@ -12,7 +12,7 @@ import (
 	"github.com/shalemq/shale/wire"
 )
 
-// Snapshot diagnostics (BINARY.md §2.7): the codes are Iggy's.
+// Snapshot diagnostics (docs/protocol/binary.md §2.7): the codes are Iggy's.
 const (
 	SnapshotFilesystem = 1
 	SnapshotProcesses  = 2

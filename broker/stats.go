@@ -14,7 +14,7 @@ import (
 	"github.com/shalemq/shale/wire"
 )
 
-// Stats are the GetStats figures (BINARY.md §4.1): the codec's type, so the
+// Stats are the GetStats figures (docs/protocol/binary.md §4.1): the codec's type, so the
 // listeners encode what the broker gathers without copying it field by
 // field. Process figures come from /proc on Linux and are zero where the
 // platform has none; the per-partition cache list stays empty.

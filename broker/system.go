@@ -7,7 +7,7 @@ import (
 	"github.com/shalemq/shale/wire"
 )
 
-// ClientInfo describes a connected client (BINARY.md §4.1).
+// ClientInfo describes a connected client (docs/protocol/binary.md §4.1).
 type ClientInfo struct {
 	ID        uint32
 	UserID    uint32 // NoUser when not logged in

@@ -8,7 +8,7 @@ import (
 	"github.com/shalemq/shale/wire"
 )
 
-// Compression algorithms a topic may declare (BINARY.md §2.7). The server
+// Compression algorithms a topic may declare (docs/protocol/binary.md §2.7). The server
 // stores and reports the value; it never compresses.
 const (
 	CompressionNone uint8 = 1

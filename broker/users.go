@@ -14,7 +14,7 @@ type User = auth.User
 // UserIdent names a user by id or username.
 type UserIdent = Ident
 
-// Login binds the session to a user (BINARY.md §4.2 LoginUser): 8 while the
+// Login binds the session to a user (docs/protocol/binary.md §4.2 LoginUser): 8 while the
 // server shuts down, 43/44 for bad lengths, 42 for a wrong name or password,
 // 47 for an inactive user.
 func (b *Broker) Login(s *Session, username, password string) (uint32, error) {

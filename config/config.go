@@ -6,7 +6,7 @@ package config
 // and in the list of applied environment variables.
 //
 // Key names are Iggy 0.8.0's where the setting exists in Iggy
-// (shared/protocol/CONFIG.md), so an Iggy config file and IGGY_*
+// (config/defaults.toml), so an Iggy config file and IGGY_*
 // environment carry over; shale's own settings sit next to them.
 type Config struct {
 	System              System              `koanf:"system"`
@@ -142,7 +142,7 @@ type TCPSocket struct {
 	Linger           Duration `koanf:"linger"`
 }
 
-// QUIC is the [quic] table (QUIC.md).
+// QUIC is the [quic] table (docs/protocol/quic.md).
 type QUIC struct {
 	Enabled                  bool            `koanf:"enabled"`
 	Address                  string          `koanf:"address"`
@@ -163,7 +163,7 @@ type QUICCertificate struct {
 	KeyFile    string `koanf:"key_file"`
 }
 
-// HTTP is the [http] table (HTTP.md).
+// HTTP is the [http] table (docs/protocol/http.md).
 type HTTP struct {
 	Enabled        bool        `koanf:"enabled"`
 	Address        string      `koanf:"address"`

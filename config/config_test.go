@@ -52,7 +52,7 @@ func problemKeys(t *testing.T, err error) []string {
 
 func TestDefaults(t *testing.T) {
 	cfg := mustLoad(t, "")
-	// Iggy 0.8.0's defaults (shared/protocol/CONFIG.md §5) and shale's own.
+	// Iggy 0.8.0's defaults (config/defaults.toml §5) and shale's own.
 	for _, tc := range []struct {
 		key       string
 		got, want any

@@ -86,7 +86,7 @@ var durationUnits = map[string]time.Duration{
 	"years": 31_557_600 * time.Second, "year": 31_557_600 * time.Second, "y": 31_557_600 * time.Second,
 }
 
-// ParseDuration parses Iggy's humantime syntax (CONFIG.md §2): one or more
+// ParseDuration parses Iggy's humantime syntax (config/defaults.toml): one or more
 // "<integer><unit>" parts, spaces allowed between and within them. A bare
 // number other than 0 is rejected, as in Iggy: "30" could mean seconds or
 // milliseconds, and guessing wrong silently is worse than an error.

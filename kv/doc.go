@@ -1,6 +1,6 @@
 // Package kv is shale's storage engine: one Pebble database, the keyspace
-// encoding of DESIGN.md, batch commits with the two durability modes (sync and
-// interval), iterators, range deletes with compaction, checkpoints and metrics.
+// encoding (docs/architecture.md "Keyspace"), batch commits with the two
+// durability modes (sync and interval), iterators, range deletes with compaction, checkpoints and metrics.
 //
 // kv knows tags and big-endian tuples, not streams or topics: what a key means
 // is decided by the packages above it. It is the only package that imports

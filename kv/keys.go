@@ -2,7 +2,7 @@ package kv
 
 import "encoding/binary"
 
-// Tags are the first byte of every key (DESIGN.md "Keyspace"). Integers after
+// Tags are the first byte of every key (docs/architecture.md "Keyspace"). Integers after
 // the tag are big-endian so keys sort in numeric order.
 const (
 	// TagMessages keys hold messages in wire form: stream u32, topic u32,
@@ -32,6 +32,7 @@ const (
 	MetaToken     byte = 'K' // auth: SHA-256 of a token → token record
 	MetaUserAlloc byte = 'u' // auth: → user-id allocator
 	MetaRevoked   byte = 'J' // auth: JWT id → expiry (µs)
+	MetaSecret    byte = 'W' // auth: name → a secret the server generated
 )
 
 // MetaKinds lists every metadata kind with its name.
@@ -41,7 +42,7 @@ var MetaKinds = []struct {
 }{
 	{MetaStream, "stream"}, {MetaTopic, "topic"}, {MetaPartition, "partition"}, {MetaGroup, "group"},
 	{MetaAlloc, "id allocator"}, {MetaUser, "user"}, {MetaToken, "token"}, {MetaUserAlloc, "user-id allocator"},
-	{MetaRevoked, "revoked JWT"},
+	{MetaRevoked, "revoked JWT"}, {MetaSecret, "generated secret"},
 }
 
 // Key builds keys by appending to a byte slice:

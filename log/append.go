@@ -155,7 +155,7 @@ func (p *Partition) writeChunks(b *kv.Batch, msgs []byte, kept *keptMessages, fi
 }
 
 // stampLocked fills in what the server owns in each message of value
-// (BINARY.md §5.2): offset, timestamp, a random UUIDv4 for id 0, reserved 0
+// (docs/protocol/binary.md §5.2): offset, timestamp, a random UUIDv4 for id 0, reserved 0
 // (the Rust SDK rejects anything else), and the checksum last. It returns
 // the offset after the last message. REQUIRES: p.mu held (for the rng).
 func (p *Partition) stampLocked(value []byte, offset, ts uint64) uint64 {

@@ -6,7 +6,7 @@ import (
 )
 
 // dedupCache remembers recently stored message ids of one partition
-// (BINARY.md §5.4). Unlike Iggy's in-memory cache it survives a restart: it is
+// (docs/protocol/binary.md §5.4). Unlike Iggy's in-memory cache it survives a restart: it is
 // rebuilt from the newest stored messages, which carry their ids, the first
 // time it is needed after the log opens. Guarded by Partition.mu.
 type dedupCache struct {

@@ -13,7 +13,7 @@ import (
 // member is a client id, added by JoinGroup and removed by LeaveGroup or when
 // the client disconnects.
 //
-// Assignment (BINARY.md §7.3): every membership or partition-count change is
+// Assignment (docs/protocol/binary.md §7.3): every membership or partition-count change is
 // a full rebalance — members in slot order (join order, the most recently
 // freed slot reused first), partitions ascending, partition i to member
 // i mod members. Iggy hands partitions over cooperatively on join; the
@@ -337,7 +337,7 @@ func (g *Group) leave(client uint32) bool {
 
 // GroupPartition returns the partition a member polls next when it names
 // none: the one under its round-robin cursor, advancing the cursor when
-// advance is set (polls advance it; offset commands do not, BINARY.md §7.3).
+// advance is set (polls advance it; offset commands do not, docs/protocol/binary.md §7.3).
 // ok is false when the member has no partitions. Errors: 1009, 2010, 5000,
 // 5006 when client is not a member.
 func (l *Log) GroupPartition(s, t, g, client uint32, advance bool) (pid uint32, ok bool, err error) {

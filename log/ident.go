@@ -8,7 +8,7 @@ import (
 )
 
 // Ident names a stream, topic or consumer group either by numeric id or by
-// exact, case-sensitive name (BINARY.md §2.1). A name that looks like a
+// exact, case-sensitive name (docs/protocol/binary.md §2.1). A name that looks like a
 // number is still a name.
 type Ident struct {
 	ID     uint32
@@ -29,7 +29,7 @@ func (i Ident) String() string {
 	return strconv.FormatUint(uint64(i.ID), 10)
 }
 
-// MaxNameLength is the longest stream, topic or group name (BINARY.md §0).
+// MaxNameLength is the longest stream, topic or group name (docs/protocol/binary.md §0).
 const MaxNameLength = 255
 
 // checkName applies the binary server's only name rule: 1..=255 bytes.

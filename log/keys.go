@@ -18,7 +18,7 @@ const (
 	allocGroups  byte = 'g' // stream id, topic id
 )
 
-// Consumer kinds as stored in offset keys; the values are Iggy's (BINARY.md §2.2).
+// Consumer kinds as stored in offset keys; the values are Iggy's (docs/protocol/binary.md §2.2).
 const (
 	consumerSingle byte = 1
 	consumerGroup  byte = 2

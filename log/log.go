@@ -354,7 +354,7 @@ func (l *Log) PartitionsCount(s, t uint32) (int, error) {
 }
 
 // BalancedPartition picks the partition for a balanced send: a per-topic
-// counter modulo the partition count, advanced once per call (BINARY.md
+// counter modulo the partition count, advanced once per call (docs/protocol/binary.md
 // §2.3). A topic without partitions answers 2010, as Iggy does.
 func (l *Log) BalancedPartition(s, t uint32) (*Partition, error) {
 	l.mu.RLock()
@@ -371,7 +371,7 @@ func (l *Log) BalancedPartition(s, t uint32) (*Partition, error) {
 }
 
 // KeyedPartition picks the partition for a messages-key send:
-// XXH32(key) mod the partition count (BINARY.md §2.3). A topic without
+// XXH32(key) mod the partition count (docs/protocol/binary.md §2.3). A topic without
 // partitions answers 2010 (Iggy crashes the handler there).
 func (l *Log) KeyedPartition(s, t uint32, key []byte) (*Partition, error) {
 	l.mu.RLock()

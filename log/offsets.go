@@ -22,7 +22,7 @@ func (p *Partition) Offset(c Consumer) (uint64, bool, error) {
 }
 
 // StoreOffset stores offset as consumer c's position on this partition: "the
-// last offset processed" (BINARY.md §7.2). It may move backwards. The offset
+// last offset processed" (docs/protocol/binary.md §7.2). It may move backwards. The offset
 // must not be past the newest durable message, and the partition must have
 // had messages (error 4100 otherwise).
 func (p *Partition) StoreOffset(c Consumer, offset uint64) error {
@@ -90,7 +90,7 @@ func (p *Partition) DeleteOffset(c Consumer) error {
 }
 
 // MinStoredOffset returns the lowest offset stored by any consumer or group
-// on this partition: Iggy never deletes messages past it (BINARY.md §7.4).
+// on this partition: Iggy never deletes messages past it (docs/protocol/binary.md §7.4).
 func (p *Partition) MinStoredOffset() (uint64, bool, error) {
 	it, err := p.log.db.NewIter(partitionSpan(kv.TagOffsets, p.streamID, p.topicID, p.id))
 	if err != nil {

@@ -8,11 +8,11 @@ import (
 )
 
 // Unlimited is the special value of message expiry and max topic size that
-// means "never" / "no cap" (BINARY.md §2.7).
+// means "never" / "no cap" (docs/protocol/binary.md §2.7).
 const Unlimited = math.MaxUint64
 
 // MaxPartitions is the most partitions one CreateTopic or CreatePartitions may
-// ask for (BINARY.md §4.5).
+// ask for (docs/protocol/binary.md §4.5).
 const MaxPartitions = 1000
 
 // Options configure a Log.
@@ -45,7 +45,7 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// DedupOptions configure deduplication by message id (BINARY.md §5.4).
+// DedupOptions configure deduplication by message id (docs/protocol/binary.md §5.4).
 type DedupOptions struct {
 	Enabled bool
 	// MaxEntries is how many ids each partition remembers; 0 = no count cap.

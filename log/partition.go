@@ -181,7 +181,7 @@ type PartitionInfo struct {
 	ID        uint32
 	CreatedAt uint64
 	// CurrentOffset is the newest durable offset, 0 when empty
-	// (BINARY.md §7.1).
+	// (docs/protocol/binary.md §7.1).
 	CurrentOffset uint64
 	// FirstOffset is the lowest retained offset.
 	FirstOffset uint64

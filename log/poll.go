@@ -7,7 +7,7 @@ import (
 	"github.com/shalemq/shale/wire"
 )
 
-// Strategy says where a poll starts (BINARY.md §2.4).
+// Strategy says where a poll starts (docs/protocol/binary.md §2.4).
 type Strategy uint8
 
 // Polling strategies; the values are Iggy's.
@@ -20,7 +20,7 @@ const (
 )
 
 // Consumer identifies whose offsets a poll or commit uses: a single consumer
-// (numeric id; string ids are hashed by the caller, BINARY.md §2.2) or a
+// (numeric id; string ids are hashed by the caller, docs/protocol/binary.md §2.2) or a
 // consumer group (its id).
 type Consumer struct {
 	Group bool

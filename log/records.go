@@ -142,7 +142,7 @@ func decodeCounters(b []byte) (counters, error) {
 }
 
 // idAlloc hands out ids the way Iggy does: the most recently freed id first,
-// otherwise the next never-used one (BINARY.md §6).
+// otherwise the next never-used one (docs/protocol/binary.md §6).
 type idAlloc struct {
 	next  uint32
 	freed []uint32

@@ -264,8 +264,8 @@ type Retention struct {
 
 // resolveRetention replaces 0 ("server default") with the server defaults.
 // CreateTopic already stores resolved values, but UpdateTopic stores 0 as
-// sent (BINARY.md §4.5). Iggy's cleaner then reads a max size of 0 as a
-// zero-byte cap and deletes everything it may (CONFIG.md §9); shale
+// sent (docs/protocol/binary.md §4.5). Iggy's cleaner then reads a max size of 0 as a
+// zero-byte cap and deletes everything it may (config/defaults.toml); shale
 // deliberately resolves it to the default instead, as recommended there.
 func (l *Log) resolveRetention(rec topicRecord) Retention {
 	r := Retention{Expiry: rec.expiry, MaxSize: rec.maxSize}

@@ -33,7 +33,7 @@ type Policy struct {
 	// log.Unlimited (and an unresolved 0) means no cap.
 	MaxSize uint64
 	// Barrier keeps every message above a partition's lowest stored
-	// consumer offset, as Iggy does (BINARY.md §7.4).
+	// consumer offset, as Iggy does (docs/protocol/binary.md §7.4).
 	Barrier bool
 }
 

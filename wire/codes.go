@@ -2,7 +2,7 @@ package wire
 
 import "strconv"
 
-// Command is a request code (BINARY.md §3).
+// Command is a request code (docs/protocol/binary.md §3).
 type Command uint32
 
 // The 47 commands of Iggy 0.8.0.

@@ -3,7 +3,7 @@ package wire
 import "github.com/OneOfOne/xxhash"
 
 // ConsumerKind tells whether a Consumer is a single consumer or a group
-// (BINARY.md §2.2).
+// (docs/protocol/binary.md §2.2).
 type ConsumerKind uint8
 
 const (

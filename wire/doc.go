@@ -1,7 +1,9 @@
 // Package wire is the Iggy 0.8.0 binary codec: request and response frames,
 // identifiers, consumers, partitioning, polling strategies, permissions,
-// message batches, and the protocol error codes generated from
-// shared/protocol/error_codes.tsv.
+// message batches, the text names of the protocol's enums (names.go), and
+// the protocol error codes generated from wire/testdata/error_codes.tsv
+// (docs/protocol/errors.md). Subpackage rest holds the REST API's JSON
+// shapes.
 //
 // wire does no I/O and holds no state. Encoders append to a caller's slice;
 // decoders read with a sticky-error reader, never panic, and never allocate

@@ -2,7 +2,7 @@ package wire
 
 import "encoding/binary"
 
-// Frame sizes and limits (BINARY.md §1.1, §1.2).
+// Frame sizes and limits (docs/protocol/binary.md §1.1, §1.2).
 const (
 	// RequestHeaderSize is u32 length (code + payload) then u32 code.
 	RequestHeaderSize = 8

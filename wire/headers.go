@@ -5,7 +5,7 @@ import (
 	"unicode/utf8"
 )
 
-// HeaderKind is the kind of a user-header key or value (BINARY.md §5.3).
+// HeaderKind is the kind of a user-header key or value (docs/protocol/binary.md §5.3).
 type HeaderKind uint8
 
 const (

@@ -5,7 +5,7 @@ import (
 	"strconv"
 )
 
-// IdentKind tells how an Identifier names its target (BINARY.md §2.1).
+// IdentKind tells how an Identifier names its target (docs/protocol/binary.md §2.1).
 type IdentKind uint8
 
 const (

@@ -109,7 +109,7 @@ func TestMalformedSendMessages(t *testing.T) {
 }
 
 func TestPartitionForKey(t *testing.T) {
-	// Values from BINARY.md §2.3, computed with the reference xxHash library.
+	// Values from docs/protocol/binary.md §2.3, computed with the reference xxHash library.
 	cases := []struct {
 		key  []byte
 		want [5]uint32 // for 1, 2, 3, 4, 10 partitions

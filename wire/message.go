@@ -6,7 +6,7 @@ import (
 	"github.com/zeebo/xxh3"
 )
 
-// Layout of the 64-byte message header (BINARY.md §5.1). The same layout is
+// Layout of the 64-byte message header (docs/protocol/binary.md §5.1). The same layout is
 // used in SendMessages requests, in shale's storage, and in poll responses.
 const (
 	MessageHeaderSize = 64
@@ -21,7 +21,7 @@ const (
 	msgReserved          = 56
 )
 
-// Limits on one message (BINARY.md §5.4).
+// Limits on one message (docs/protocol/binary.md §5.4).
 const (
 	MaxPayloadSize     = 64_000_000
 	MaxUserHeadersSize = 100_000
@@ -105,7 +105,7 @@ func (m Message) IDIsZero() bool {
 }
 
 // ComputeChecksum returns XXH3-64 (seed 0) of the bytes after the checksum
-// field, as Iggy computes it (BINARY.md §5.2). REQUIRES: len(m) >= m.Size().
+// field, as Iggy computes it (docs/protocol/binary.md §5.2). REQUIRES: len(m) >= m.Size().
 func (m Message) ComputeChecksum() uint64 {
 	return xxh3.Hash(m[msgID:m.Size()])
 }

@@ -3,7 +3,7 @@ package wire
 import "encoding/binary"
 
 // indexEntrySize is one SendMessages index entry: u32 offset (0), u32 end
-// position, u64 timestamp (0) (BINARY.md §4.9).
+// position, u64 timestamp (0) (docs/protocol/binary.md §4.9).
 const indexEntrySize = 16
 
 // SendMessages is a batch for one partition. Decode keeps views of the
@@ -47,7 +47,7 @@ func (s *SendMessages) AppendTo(dst []byte) []byte {
 }
 
 // Decode reads the request and validates the batch in Iggy's order
-// (BINARY.md §4.9 steps 2–3). Malformed identifiers are
+// (docs/protocol/binary.md §4.9 steps 2–3). Malformed identifiers are
 // ErrInvalidIdentifier here, not ErrInvalidFormat.
 func (s *SendMessages) Decode(b []byte) error {
 	r := reader{b: b}

@@ -6,7 +6,7 @@ import (
 	"github.com/OneOfOne/xxhash"
 )
 
-// PartitioningKind is how SendMessages picks a partition (BINARY.md §2.3).
+// PartitioningKind is how SendMessages picks a partition (docs/protocol/binary.md §2.3).
 type PartitioningKind uint8
 
 const (
@@ -58,7 +58,7 @@ func (p Partitioning) AppendTo(dst []byte) []byte {
 func (p Partitioning) EncodedSize() int { return 2 + min(len(p.Value), 255) }
 
 // partitioning reads a partitioning; every malformed form is
-// ErrInvalidCommand (BINARY.md §4.9 step 2). An empty key is accepted, as
+// ErrInvalidCommand (docs/protocol/binary.md §4.9 step 2). An empty key is accepted, as
 // Iggy hashes it.
 func (r *reader) partitioning() Partitioning {
 	kind := PartitioningKind(r.u8())
@@ -81,7 +81,7 @@ func (r *reader) partitioning() Partitioning {
 }
 
 // PartitionForKey returns the 0-based partition of a messages key:
-// XXH32(key, seed 0) mod partitions (BINARY.md §2.3). REQUIRES: partitions > 0.
+// XXH32(key, seed 0) mod partitions (docs/protocol/binary.md §2.3). REQUIRES: partitions > 0.
 func PartitionForKey(key []byte, partitions uint32) uint32 {
 	return xxhash.Checksum32(key) % partitions
 }

@@ -2,7 +2,7 @@ package wire
 
 import "slices"
 
-// Permissions is the permissions block of BINARY.md §2.6: ten global flags and
+// Permissions is the permissions block of docs/protocol/binary.md §2.6: ten global flags and
 // optional per-stream and per-topic entries. It is the one model of a user's
 // rights: the codec reads and writes it, broker/auth evaluates it.
 type Permissions struct {
@@ -55,7 +55,7 @@ func AllPermissions() *Permissions {
 	}}
 }
 
-// AppendTo appends the permissions block (BINARY.md §2.6), streams and
+// AppendTo appends the permissions block (docs/protocol/binary.md §2.6), streams and
 // topics in ascending id.
 func (p *Permissions) AppendTo(dst []byte) []byte {
 	g := p.Global
@@ -102,7 +102,7 @@ func (p *Permissions) AppendTo(dst []byte) []byte {
 
 // DecodePermissions reads a whole permissions block. Bytes left over after
 // the block are ErrInvalidFormat: the length in front of a block must equal
-// the size of what it holds (BINARY.md §4.2).
+// the size of what it holds (docs/protocol/binary.md §4.2).
 func DecodePermissions(b []byte) (*Permissions, error) {
 	r := reader{b: b}
 	p := r.permissions()

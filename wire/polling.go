@@ -1,6 +1,6 @@
 package wire
 
-// PollKind is a polling strategy (BINARY.md §2.4).
+// PollKind is a polling strategy (docs/protocol/binary.md §2.4).
 type PollKind uint8
 
 const (
@@ -32,7 +32,7 @@ func (r *reader) strategy() PollingStrategy {
 	return PollingStrategy{Kind: kind, Value: v}
 }
 
-// OptPartition is a partition id that may be absent (BINARY.md §2.5).
+// OptPartition is a partition id that may be absent (docs/protocol/binary.md §2.5).
 type OptPartition struct {
 	Set bool
 	ID  uint32

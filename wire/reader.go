@@ -8,7 +8,7 @@ import (
 // reader decodes a payload from the front with a sticky error: once a read
 // fails every later read returns zero values, so a decoder can read all its
 // fields and check r.err once at the end. A short payload is
-// ErrInvalidCommand, as Iggy answers a truncated frame (BINARY.md §1.2).
+// ErrInvalidCommand, as Iggy answers a truncated frame (docs/protocol/binary.md §1.2).
 type reader struct {
 	b   []byte
 	err error
@@ -81,7 +81,7 @@ func (r *reader) text(n int) string {
 	return string(b)
 }
 
-// name8 reads a u8-length name that must not be empty (BINARY.md §1.2: an
+// name8 reads a u8-length name that must not be empty (docs/protocol/binary.md §1.2: an
 // empty name is ErrInvalidFormat).
 func (r *reader) name8() string {
 	n := int(r.u8())
@@ -110,7 +110,7 @@ func (r *reader) str32() string {
 func (r *reader) rest() []byte { return r.b }
 
 // decodeAll runs dec over b and reports the first error. Trailing bytes are
-// ignored, as Iggy ignores them (BINARY.md §12 trap 11).
+// ignored, as Iggy ignores them (docs/protocol/binary.md §12 trap 11).
 func decodeAll(b []byte, dec func(r *reader)) error {
 	r := reader{b: b}
 	dec(&r)

@@ -34,7 +34,7 @@ func (g *GetClient) Decode(b []byte) error {
 	return decodeAll(b, func(r *reader) { g.ClientID = r.u32() })
 }
 
-// Snapshot compressions and types (BINARY.md §2.7).
+// Snapshot compressions and types (docs/protocol/binary.md §2.7).
 const (
 	SnapshotStored   = 1
 	SnapshotDeflated = 2
@@ -73,7 +73,7 @@ func (g *GetSnapshot) Decode(b []byte) error {
 	})
 }
 
-// Stats is the GetStats response (BINARY.md §4.1).
+// Stats is the GetStats response (docs/protocol/binary.md §4.1).
 type Stats struct {
 	ProcessID           uint32
 	CPUUsage            float32
@@ -178,7 +178,7 @@ func (s *Stats) Decode(b []byte) error {
 	})
 }
 
-// Cluster node roles and statuses (BINARY.md §2.7).
+// Cluster node roles and statuses (docs/protocol/binary.md §2.7).
 const (
 	NodeLeader   = 0
 	NodeFollower = 1
@@ -227,7 +227,7 @@ func (c *ClusterMetadata) Decode(b []byte) error {
 	})
 }
 
-// Client transports (BINARY.md §2.7).
+// Client transports (docs/protocol/binary.md §2.7).
 const (
 	TransportTCP       = 1
 	TransportQUIC      = 2
@@ -306,7 +306,7 @@ func DecodeClients(b []byte) ([]ClientInfo, error) {
 }
 
 // decodeList reads items back to back until the payload ends (list
-// payloads have no count, BINARY.md §3).
+// payloads have no count, docs/protocol/binary.md §3).
 func decodeList[T any](b []byte, item func(r *reader) T) ([]T, error) {
 	r := reader{b: b}
 	var out []T

@@ -1,6 +1,6 @@
 package wire
 
-// Topic settings (BINARY.md §2.7).
+// Topic settings (docs/protocol/binary.md §2.7).
 const (
 	CompressionNone = 1
 	CompressionGzip = 2

@@ -1,6 +1,6 @@
 package wire
 
-// User statuses (BINARY.md §2.7).
+// User statuses (docs/protocol/binary.md §2.7).
 const (
 	UserActive   = 1
 	UserInactive = 2
@@ -202,7 +202,7 @@ type UserDetails struct {
 }
 
 // AppendTo appends the payload. No permissions are four zero bytes, not
-// one (BINARY.md §12 trap 6).
+// one (docs/protocol/binary.md §12 trap 6).
 func (u *UserDetails) AppendTo(dst []byte) []byte {
 	dst = u.UserInfo.AppendTo(dst)
 	if u.Permissions == nil {

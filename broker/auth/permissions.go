@@ -3,7 +3,7 @@ package auth
 import "github.com/shalemq/shale/wire"
 
 // Permission checks over a user's permissions, as Iggy 0.8.0 evaluates them
-// (BINARY.md §8). A nil *wire.Permissions grants nothing. A broader flag
+// (docs/protocol/binary.md §8). A nil *wire.Permissions grants nothing. A broader flag
 // implies the narrower ones: manage implies read, a global flag covers
 // every stream, a stream flag covers every topic of that stream.
 

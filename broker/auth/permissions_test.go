@@ -27,7 +27,7 @@ var checks = []struct {
 }
 
 // TestPermissionTable sets each flag alone and checks exactly which rules
-// pass, per BINARY.md §8.
+// pass, per docs/protocol/binary.md §8.
 func TestPermissionTable(t *testing.T) {
 	global := func(set func(g *wire.GlobalPermissions)) *wire.Permissions {
 		p := &wire.Permissions{}

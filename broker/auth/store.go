@@ -25,7 +25,7 @@ const (
 // RootID is the root user's id.
 const RootID uint32 = 0
 
-// Limits of names and secrets (BINARY.md §4.2, §4.3).
+// Limits of names and secrets (docs/protocol/binary.md §4.2, §4.3).
 const (
 	MinUsernameLen, MaxUsernameLen   = 3, 50
 	MinPasswordLen, MaxPasswordLen   = 3, 100
@@ -669,7 +669,7 @@ func (s *Store) JWTRevoked(jti string) bool {
 
 // metaSecret keys secrets the server generates once and keeps: the JWT
 // signing key when none is configured.
-const metaSecret byte = 'W'
+const metaSecret = kv.MetaSecret
 
 // Secret returns the stored secret called name, generating n random bytes
 // and storing them durably on first use. With a stored JWT key, tokens stay

@@ -20,7 +20,7 @@ import (
 // certificate file is missing; for QUIC self_signed always wins. P-256
 // because the Rust SDK's QUIC client offers only ecdsa_secp256r1_sha256.
 // No ALPN: Iggy clients send none and a server that names protocols
-// rejects them (BINARY.md §1.4).
+// rejects them (docs/protocol/binary.md §1.4).
 func tlsConfig(certFile, keyFile string, selfSigned bool, quic bool) (*tls.Config, error) {
 	var cert tls.Certificate
 	var err error

@@ -19,7 +19,7 @@ import (
 // Options configure the request loop.
 type Options struct {
 	// MaxControlPayload bounds every command except SendMessages. Iggy's is
-	// 10 MiB (BINARY.md §1.2).
+	// 10 MiB (docs/protocol/binary.md §1.2).
 	MaxControlPayload uint32
 	// MaxSendPayload bounds a SendMessages frame. Iggy has no frame-level
 	// limit there; a server that reads the frame into memory needs one.
@@ -191,7 +191,7 @@ func (s *Server) serveFrame(r io.Reader, w io.Writer, hdr [8]byte, sess *broker.
 			return false, err
 		}
 		c := wire.CodeOf(herr)
-		// Iggy closes the connection after these two (BINARY.md §1.2).
+		// Iggy closes the connection after these two (docs/protocol/binary.md §1.2).
 		return c != wire.ErrStaleClient.Code && c != wire.ErrClientNotFound.Code, nil
 	}
 	binary.LittleEndian.PutUint32(resp[0:4], 0)

@@ -31,7 +31,7 @@ func unprocessable(msg string) error {
 		text: "Failed to deserialize the JSON body into the target type: " + msg}
 }
 
-// statusOf maps a domain error to its HTTP status (HTTP.md §1.5).
+// statusOf maps a domain error to its HTTP status (docs/protocol/http.md §1.5).
 func statusOf(code uint32) int {
 	switch code {
 	case wire.ErrStreamIDNotFound.Code, wire.ErrTopicIDNotFound.Code, wire.ErrPartitionNotFound.Code,

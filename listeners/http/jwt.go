@@ -75,7 +75,7 @@ func (s *Server) issue(userID uint32) (string, int64, error) {
 	return tok, cl.ExpiresAt, err
 }
 
-// verify checks a token as Iggy does (HTTP.md §3.3): algorithm, signature,
+// verify checks a token as Iggy does (docs/protocol/http.md §3.3): algorithm, signature,
 // exp with leeway, iss and aud in the accepted lists, not revoked, sub a
 // u32. nbf is not checked.
 func (s *Server) verify(token string) (verified, error) {

@@ -81,7 +81,7 @@ func (s *Server) public(method, path string, h fiber.Handler) {
 }
 
 // ident reads an identifier path segment: a u32 is an id, anything else a
-// name (HTTP.md §1.2).
+// name (docs/protocol/http.md §1.2).
 func ident(c *fiber.Ctx, name string) broker.Ident {
 	v := c.Params(name)
 	if n, err := strconv.ParseUint(v, 10, 32); err == nil {
@@ -114,7 +114,7 @@ func queryU32(c *fiber.Ctx, name string, def uint32, required bool) (uint32, err
 }
 
 // bindJSON decodes a JSON body: 415 without a JSON content type, 400 for
-// bad syntax, 422 for the wrong shape (HTTP.md §1.5).
+// bad syntax, 422 for the wrong shape (docs/protocol/http.md §1.5).
 func bindJSON(c *fiber.Ctx, v any) error {
 	if err := jsonContentType(c); err != nil {
 		return err

@@ -20,7 +20,7 @@ func (s *Server) groups(c *fiber.Ctx) error {
 		return err
 	}
 	if !found {
-		// Coded 404s here (HTTP.md §4.8): say which of the two is missing.
+		// Coded 404s here (docs/protocol/http.md §4.8): say which of the two is missing.
 		if _, sFound, _ := s.b.Stream(session(c), sid); !sFound {
 			return fmt.Errorf("stream %v: %w", c.Params("stream_id"), wire.ErrStreamIDNotFound)
 		}
@@ -60,7 +60,7 @@ func (s *Server) deleteGroup(c *fiber.Ctx) error {
 	return noContent(c, s.b.DeleteGroup(session(c), ident(c, "stream_id"), ident(c, "topic_id"), ident(c, "group_id")))
 }
 
-// ---- consumer offsets: always a single consumer over HTTP (HTTP.md §4.9)
+// ---- consumer offsets: always a single consumer over HTTP (docs/protocol/http.md §4.9)
 
 // consumerID reads a consumer id that may be a number or a name; empty
 // means consumer 1.

@@ -69,7 +69,7 @@ func (s *Server) poll(c *fiber.Ctx) error {
 	return c.Send(appendPolledJSON(make([]byte, 0, len(msgs)*4/3+256), res, msgs))
 }
 
-// appendPolledJSON renders a poll result (HTTP.md §4.10.1). An empty result
+// appendPolledJSON renders a poll result (docs/protocol/http.md §4.10.1). An empty result
 // always reports partition 0 and current offset 0, as Iggy's does.
 func appendPolledJSON(dst []byte, res broker.PollResult, msgs []byte) []byte {
 	if res.Count == 0 {
@@ -176,7 +176,7 @@ func appendHeaderValue(dst []byte, v wire.HeaderValue) []byte {
 	return append(dst, `"}`...)
 }
 
-// send appends a batch (HTTP.md §4.10.2): exactly the two top-level keys,
+// send appends a batch (docs/protocol/http.md §4.10.2): exactly the two top-level keys,
 // base64 payloads, ids as numbers, decimal strings or UUID hex.
 func (s *Server) send(c *fiber.Ctx) error {
 	if err := jsonContentType(c); err != nil {

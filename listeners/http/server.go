@@ -44,7 +44,7 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// CORS is Iggy's [http.cors] (HTTP.md §1.6).
+// CORS is Iggy's [http.cors] (docs/protocol/http.md §1.6).
 type CORS struct {
 	Enabled             bool
 	AllowedMethods      []string
@@ -55,7 +55,7 @@ type CORS struct {
 	AllowPrivateNetwork bool
 }
 
-// JWT configures the access tokens (HTTP.md §3).
+// JWT configures the access tokens (docs/protocol/http.md §3).
 type JWT struct {
 	// Algorithm is HS256, HS384 or HS512. Default HS256.
 	Algorithm string
@@ -199,7 +199,7 @@ func (s *Server) authenticate(c *fiber.Ctx) error {
 
 func session(c *fiber.Ctx) *broker.Session { return c.Locals(sessionKey).(*broker.Session) }
 
-// cors implements Iggy's CORS layer (HTTP.md §1.6).
+// cors implements Iggy's CORS layer (docs/protocol/http.md §1.6).
 func (s *Server) cors(c *fiber.Ctx) error {
 	o := s.opts.CORS
 	origins := nonEmpty(o.AllowedOrigins)

@@ -17,7 +17,7 @@ import (
 	"github.com/shalemq/shale/listeners/binproto"
 )
 
-// Options configure a QUIC listener. Defaults are Iggy's (QUIC.md §4).
+// Options configure a QUIC listener. Defaults are Iggy's (docs/protocol/quic.md §4).
 type Options struct {
 	// Address is the UDP address, host:port (port 0 picks a free one).
 	Address string

@@ -151,7 +151,7 @@ async fn parse_response(recv: quinn::RecvStream) -> Res<Response> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Encoders (written from BINARY.md).
+// Encoders (written from docs/protocol/binary.md).
 
 fn name8(out: &mut Vec<u8>, s: &str) {
     out.push(s.len() as u8);
