@@ -20,7 +20,9 @@
 #   TCP_PORT=18190 QUIC_PORT=18180 HTTP_PORT=13100 NATS_PORT=14322 REDIS_PORT=16479
 # Workload: 1,000-byte messages in batches of 1,000; 4 producers on 4 partitions (4
 # streams for NATS and Redis); durability: shale `sync` (ack after fsync), Pebble
-# Sync commits, NATS its default (fsync every 2 minutes), Redis AOF everysec.
+# Sync commits, NATS its default (fsync every 2 minutes), Redis AOF everysec. The WA column
+# is bytes written per payload byte: Pebble's after a full compaction (pebblelimit), shale's
+# from its Pebble counters after a memtable flush (WAL, flushes, compactions so far).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -110,12 +112,25 @@ sb() {
 		{ note "shale bench $name failed (see $LOG)"; return 1; }
 	cat "$f"
 }
-# shale_result CASE JSON [role]: the total (or one role's) throughput and latency
+# shale_result CASE JSON [key=value...]: the run's throughput and latency
 shale_result() {
-	local c=$1 j=$2
+	local c=$1 j=$2; shift 2
 	result "$c" mb_s="$(jq .total.mb_s <<<"$j")" msgs_s="$(jq .total.msgs_s <<<"$j")" \
 		p50_ms="$(jq .total.latency.p50_ms <<<"$j")" p99_ms="$(jq .total.latency.p99_ms <<<"$j")" \
-		p999_ms="$(jq .total.latency.p999_ms <<<"$j")"
+		p999_ms="$(jq .total.latency.p999_ms <<<"$j")" "$@"
+}
+# shale_wa PAYLOAD_BYTES: flush the memtable (Iggy's FlushUnsavedBuffer with fsync, over
+# HTTP), let the flush finish, and print (WAL bytes + flushed and compacted bytes) / payload
+# from shale's own Pebble counters. pebblelimit's WA also includes a full manual compaction.
+shale_wa() {
+	command -v curl >/dev/null || return 0
+	local base=http://127.0.0.1:$HTTP_PORT tok
+	tok=$(curl -sf -X POST -H 'Content-Type: application/json' -d "{\"username\":\"iggy\",\"password\":\"$PASS\"}" \
+		"$base/users/login" | jq -r .access_token.token) || return 0
+	curl -sf -o /dev/null -H "Authorization: Bearer $tok" "$base/streams/bench-stream-1/topics/bench-topic/messages/flush/0/true" || return 0
+	sleep 3
+	curl -sf "$base/metrics" | awk -v p="$1" '/^shale_kv_wal_bytes_written_total /{w=$2} /^shale_kv_compaction_bytes_written_total /{c=$2}
+		END { if (w > 0 && p > 0) printf "%.2f", (w + c) / p }'
 }
 per_actor() { echo $((MB * 1000000 / MSG / BATCH / $1)); } # batches per actor for MB over N actors
 
@@ -124,7 +139,9 @@ sec_shale() {
 	b=$(per_actor $WRITERS)
 	note "shale: TCP produce, $WRITERS producers × $WRITERS partitions, $MB MB"
 	shale_start || return 0
-	j=$(sb tcp-produce pp tcp --producers $WRITERS --partitions $WRITERS -b "$b") && shale_result "shale TCP produce" "$j"
+	if j=$(sb tcp-produce pp tcp --producers $WRITERS --partitions $WRITERS -b "$b"); then
+		shale_result "shale TCP produce" "$j" wa="$(shale_wa "$(jq .total.bytes <<<"$j")")"
+	fi
 	note "shale: TCP poll of what was just stored, $WRITERS consumers, then 1"
 	j=$(sb tcp-poll4 pc tcp --consumers $WRITERS --partitions $WRITERS -b "$b") && shale_result "shale TCP poll, $WRITERS consumers" "$j"
 	j=$(sb tcp-poll1 pc tcp --consumers 1 --partitions $WRITERS -b "$b") && shale_result "shale TCP poll, 1 consumer" "$j"
