@@ -145,12 +145,14 @@ sec_shale() {
 	note "shale: TCP poll of what was just stored, $WRITERS consumers, then 1"
 	j=$(sb tcp-poll4 pc tcp --consumers $WRITERS --partitions $WRITERS -b "$b") && shale_result "shale TCP poll, $WRITERS consumers" "$j"
 	j=$(sb tcp-poll1 pc tcp --consumers 1 --partitions $WRITERS -b "$b") && shale_result "shale TCP poll, 1 consumer" "$j"
-	note "shale: QUIC produce, $((MB / 2)) MB"
+	note "shale: QUIC produce, $((MB / 2)) MB, then poll it back"
 	shale_start || return 0
 	j=$(sb quic-produce pp quic --producers $WRITERS --partitions $WRITERS -b "$((b / 2))") && shale_result "shale QUIC produce" "$j"
-	note "shale: HTTP produce, $((MB / 4)) MB"
+	j=$(sb quic-poll pc quic --consumers $WRITERS --partitions $WRITERS -b "$((b / 2))") && shale_result "shale QUIC poll, $WRITERS consumers" "$j"
+	note "shale: HTTP produce, $((MB / 4)) MB, then poll it back"
 	shale_start || return 0
 	j=$(sb http-produce pp http --producers $WRITERS --partitions $WRITERS -b "$((b / 4))") && shale_result "shale HTTP produce" "$j"
+	j=$(sb http-poll pc http --consumers $WRITERS --partitions $WRITERS -b "$((b / 4))") && shale_result "shale HTTP poll, $WRITERS consumers" "$j"
 	shale_stop
 }
 
