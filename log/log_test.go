@@ -10,7 +10,9 @@ import (
 
 	"github.com/cockroachdb/datadriven"
 	"github.com/cockroachdb/pebble/v2/vfs"
+
 	"github.com/shalemq/shale/kv"
+	"github.com/shalemq/shale/kv/kvtest"
 	"github.com/shalemq/shale/log"
 	"github.com/shalemq/shale/wire"
 )
@@ -90,13 +92,13 @@ func TestScript(t *testing.T) {
 			if d.Cmd == "new" {
 				var opts log.Options
 				if d.HasArg("dedup") {
-					opts.Dedup = log.DedupOptions{Enabled: true, MaxEntries: intArg(d, "dedup-max", 0), Expiry: durArg(d, "dedup-expiry", 0)}
+					opts.Dedup = log.DedupOptions{Enabled: true, MaxEntries: intArg(d, "dedup-max", 0), Expiry: kvtest.DurArg(d, "dedup-expiry", 0)}
 				}
 				if d.HasArg("chunk") {
 					opts.ChunkSize = intArg(d, "chunk", 0)
 				}
 				if d.HasArg("default-expiry") {
-					opts.DefaultMessageExpiry = uint64(durArg(d, "default-expiry", 0).Microseconds())
+					opts.DefaultMessageExpiry = uint64(kvtest.DurArg(d, "default-expiry", 0).Microseconds())
 				}
 				if d.HasArg("default-max-size") {
 					opts.DefaultMaxTopicSize = uint64(intArg(d, "default-max-size", 0))
@@ -123,20 +125,20 @@ func (e *env) run(d *datadriven.TestData) (string, error) {
 	pid := uint32(intArg(d, "partition", 0))
 	switch d.Cmd {
 	case "advance":
-		e.clock.now = e.clock.now.Add(durArg(d, "by", 0))
+		e.clock.now = e.clock.now.Add(kvtest.DurArg(d, "by", 0))
 		return "", nil
 	case "reopen":
 		e.close()
 		e.open()
 		return "", nil
 	case "create-stream":
-		si, err := l.CreateStream(strArg(d, "name", ""))
+		si, err := l.CreateStream(kvtest.StrArg(d, "name", ""))
 		if err != nil {
 			return "", err
 		}
 		return fmt.Sprintf("stream %d %q", si.ID, si.Name), nil
 	case "update-stream":
-		return "ok", l.UpdateStream(s, strArg(d, "name", ""))
+		return "ok", l.UpdateStream(s, kvtest.StrArg(d, "name", ""))
 	case "delete-stream":
 		return "ok", l.DeleteStream(s)
 	case "purge-stream":
@@ -149,7 +151,7 @@ func (e *env) run(d *datadriven.TestData) (string, error) {
 		return b.String(), nil
 	case "create-topic":
 		ti, err := l.CreateTopic(s, log.TopicSpec{
-			Name: strArg(d, "name", ""), PartitionsCount: uint32(intArg(d, "partitions", 1)),
+			Name: kvtest.StrArg(d, "name", ""), PartitionsCount: uint32(intArg(d, "partitions", 1)),
 			MessageExpiry: uint64(intArg(d, "expiry", 0)), MaxTopicSize: uint64(intArg(d, "max-size", 0)),
 			Compression: 1, ReplicationFactor: uint8(intArg(d, "replication", 0)),
 		})
@@ -158,7 +160,7 @@ func (e *env) run(d *datadriven.TestData) (string, error) {
 		}
 		return topicLine(ti), nil
 	case "update-topic":
-		return "ok", l.UpdateTopic(s, tp, log.TopicSpec{Name: strArg(d, "name", ""),
+		return "ok", l.UpdateTopic(s, tp, log.TopicSpec{Name: kvtest.StrArg(d, "name", ""),
 			MessageExpiry: uint64(intArg(d, "expiry", 0)), MaxTopicSize: uint64(intArg(d, "max-size", 0)), Compression: 1})
 	case "delete-topic":
 		return "ok", l.DeleteTopic(s, tp)
@@ -182,12 +184,12 @@ func (e *env) run(d *datadriven.TestData) (string, error) {
 	case "resolve":
 		var id log.Ident
 		if d.HasArg("name") {
-			id = log.Name(strArg(d, "name", ""))
+			id = log.Name(kvtest.StrArg(d, "name", ""))
 		} else {
 			id = log.ID(s)
 		}
 		if d.HasArg("topic-name") {
-			sid, tid, err := l.ResolveTopic(id, log.Name(strArg(d, "topic-name", "")))
+			sid, tid, err := l.ResolveTopic(id, log.Name(kvtest.StrArg(d, "topic-name", "")))
 			return fmt.Sprintf("stream %d topic %d", sid, tid), err
 		}
 		sid, err := l.ResolveStream(id)
@@ -198,11 +200,11 @@ func (e *env) run(d *datadriven.TestData) (string, error) {
 			return "", err
 		}
 		var ids []uint64
-		for _, f := range listArg(d, "ids") {
+		for _, f := range kvtest.ListArg(d, "ids") {
 			n, _ := strconv.ParseUint(f, 10, 64)
 			ids = append(ids, n)
 		}
-		msgs, n := batch(ids, listArg(d, "payloads"))
+		msgs, n := batch(ids, kvtest.ListArg(d, "payloads"))
 		a, err := p.Append(msgs, n)
 		if err != nil {
 			return "", err
@@ -212,14 +214,14 @@ func (e *env) run(d *datadriven.TestData) (string, error) {
 		var p *log.Partition
 		var err error
 		if d.HasArg("key") {
-			p, err = l.KeyedPartition(s, tp, []byte(strArg(d, "key", "")))
+			p, err = l.KeyedPartition(s, tp, []byte(kvtest.StrArg(d, "key", "")))
 		} else {
 			p, err = l.BalancedPartition(s, tp)
 		}
 		if err != nil {
 			return "", err
 		}
-		msgs, n := batch(nil, listArg(d, "payloads"))
+		msgs, n := batch(nil, kvtest.ListArg(d, "payloads"))
 		a, err := p.Append(msgs, n)
 		if err != nil {
 			return "", err
@@ -245,7 +247,7 @@ func (e *env) run(d *datadriven.TestData) (string, error) {
 			return "", err
 		}
 		req := log.PollRequest{
-			Strategy:   strategy(strArg(d, "strategy", "offset")),
+			Strategy:   strategy(kvtest.StrArg(d, "strategy", "offset")),
 			Value:      uint64(intArg(d, "value", 0)),
 			Count:      uint32(intArg(d, "count", 10)),
 			Consumer:   log.Consumer{ID: uint32(intArg(d, "consumer", 0))},
@@ -255,7 +257,7 @@ func (e *env) run(d *datadriven.TestData) (string, error) {
 			req.Consumer = log.Consumer{Group: true, ID: uint32(intArg(d, "group", 0))}
 		}
 		if d.HasArg("at") {
-			req.Value = uint64(t0.Add(durArg(d, "at", 0)).UnixMicro())
+			req.Value = uint64(t0.Add(kvtest.DurArg(d, "at", 0)).UnixMicro())
 		}
 		res, buf, err := p.Poll(nil, req)
 		if err != nil {
@@ -283,7 +285,7 @@ func (e *env) run(d *datadriven.TestData) (string, error) {
 		}
 		return fmt.Sprintf("offset %d", off), err
 	case "create-group":
-		gi, err := l.CreateGroup(s, tp, strArg(d, "name", ""))
+		gi, err := l.CreateGroup(s, tp, kvtest.StrArg(d, "name", ""))
 		if err != nil {
 			return "", err
 		}
@@ -332,7 +334,7 @@ func (e *env) run(d *datadriven.TestData) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		off, err := p.OffsetAtTimestamp(uint64(t0.Add(durArg(d, "at", 0)).UnixMicro()))
+		off, err := p.OffsetAtTimestamp(uint64(t0.Add(kvtest.DurArg(d, "at", 0)).UnixMicro()))
 		return fmt.Sprintf("offset %d", off), err
 	case "retention":
 		r, err := l.TopicRetention(s, tp)
@@ -398,7 +400,7 @@ func intArg(d *datadriven.TestData, key string, def int) int {
 	if !d.HasArg(key) {
 		return def
 	}
-	s := strArg(d, key, "")
+	s := kvtest.StrArg(d, key, "")
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
 		if s == "max" {
@@ -407,33 +409,4 @@ func intArg(d *datadriven.TestData, key string, def int) int {
 		panic(fmt.Sprintf("%s=%s: %v", key, s, err))
 	}
 	return int(n)
-}
-
-func strArg(d *datadriven.TestData, key, def string) string {
-	for _, a := range d.CmdArgs {
-		if a.Key == key && len(a.Vals) > 0 {
-			return a.Vals[0]
-		}
-	}
-	return def
-}
-
-func durArg(d *datadriven.TestData, key string, def time.Duration) time.Duration {
-	if !d.HasArg(key) {
-		return def
-	}
-	v, err := time.ParseDuration(strArg(d, key, ""))
-	if err != nil {
-		panic(err)
-	}
-	return v
-}
-
-func listArg(d *datadriven.TestData, key string) []string {
-	for _, a := range d.CmdArgs {
-		if a.Key == key {
-			return a.Vals
-		}
-	}
-	return nil
 }

@@ -11,7 +11,9 @@ import (
 	"github.com/cockroachdb/datadriven"
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/shalemq/shale/kv"
+	"github.com/shalemq/shale/kv/kvtest"
 	"github.com/shalemq/shale/log"
 	"github.com/shalemq/shale/retention"
 	"github.com/shalemq/shale/wire"
@@ -91,14 +93,14 @@ func TestSweepScript(t *testing.T) {
 				// A 1-byte segment size lets topics use tiny caps.
 				logOpts := log.Options{SegmentSize: 1}
 				if d.HasArg("default-expiry") {
-					logOpts.DefaultMessageExpiry = uint64(durArg(d, "default-expiry").Microseconds())
+					logOpts.DefaultMessageExpiry = uint64(kvtest.DurArg(d, "default-expiry", 0).Microseconds())
 				}
 				if d.HasArg("default-max-size") {
-					logOpts.DefaultMaxTopicSize = uintArg(d, "default-max-size", 0)
+					logOpts.DefaultMaxTopicSize = kvtest.UintArg(d, "default-max-size", 0)
 				}
 				var swOpts retention.Options
 				if d.HasArg("barrier") {
-					on := strArg(d, "barrier", "") == "on"
+					on := kvtest.StrArg(d, "barrier", "") == "on"
 					swOpts.RespectConsumerOffsets = &on
 				}
 				if e != nil {
@@ -117,30 +119,30 @@ func TestSweepScript(t *testing.T) {
 }
 
 func (e *env) run(d *datadriven.TestData) (string, error) {
-	s := uint32(uintArg(d, "stream", 0))
-	tp := uint32(uintArg(d, "topic", 0))
-	pid := uint32(uintArg(d, "partition", 0))
+	s := uint32(kvtest.UintArg(d, "stream", 0))
+	tp := uint32(kvtest.UintArg(d, "topic", 0))
+	pid := uint32(kvtest.UintArg(d, "partition", 0))
 	switch d.Cmd {
 	case "advance":
-		e.clock.now = e.clock.now.Add(durArg(d, "by"))
+		e.clock.now = e.clock.now.Add(kvtest.DurArg(d, "by", 0))
 		return "", nil
 	case "reopen":
 		e.close()
 		e.open()
 		return "", nil
 	case "create-stream":
-		_, err := e.l.CreateStream(strArg(d, "name", "s"))
+		_, err := e.l.CreateStream(kvtest.StrArg(d, "name", "s"))
 		return "", err
 	case "create-topic", "update-topic":
 		spec := log.TopicSpec{
-			Name: strArg(d, "name", "t"), PartitionsCount: uint32(uintArg(d, "partitions", 1)), Compression: 1,
-			MaxTopicSize: uintArg(d, "max-size", 0),
+			Name: kvtest.StrArg(d, "name", "t"), PartitionsCount: uint32(kvtest.UintArg(d, "partitions", 1)), Compression: 1,
+			MaxTopicSize: kvtest.UintArg(d, "max-size", 0),
 		}
 		if d.HasArg("expiry") {
-			if strArg(d, "expiry", "") == "never" {
+			if kvtest.StrArg(d, "expiry", "") == "never" {
 				spec.MessageExpiry = log.Unlimited
 			} else {
-				spec.MessageExpiry = uint64(durArg(d, "expiry").Microseconds())
+				spec.MessageExpiry = uint64(kvtest.DurArg(d, "expiry", 0).Microseconds())
 			}
 		}
 		if d.Cmd == "update-topic" {
@@ -153,8 +155,8 @@ func (e *env) run(d *datadriven.TestData) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		n := int(uintArg(d, "n", 1))
-		a, err := p.Append(messages(n, int(uintArg(d, "size", 36))), n)
+		n := int(kvtest.UintArg(d, "n", 1))
+		a, err := p.Append(messages(n, int(kvtest.UintArg(d, "size", 36))), n)
 		if err != nil {
 			return "", err
 		}
@@ -164,13 +166,13 @@ func (e *env) run(d *datadriven.TestData) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		return "", p.StoreOffset(log.Consumer{ID: uint32(uintArg(d, "consumer", 1)), Group: d.HasArg("group")}, uintArg(d, "offset", 0))
+		return "", p.StoreOffset(log.Consumer{ID: uint32(kvtest.UintArg(d, "consumer", 1)), Group: d.HasArg("group")}, kvtest.UintArg(d, "offset", 0))
 	case "delete-offset":
 		p, err := e.l.Partition(s, tp, pid)
 		if err != nil {
 			return "", err
 		}
-		return "", p.DeleteOffset(log.Consumer{ID: uint32(uintArg(d, "consumer", 1)), Group: d.HasArg("group")})
+		return "", p.DeleteOffset(log.Consumer{ID: uint32(kvtest.UintArg(d, "consumer", 1)), Group: d.HasArg("group")})
 	case "preview":
 		return report(e.sw.Preview(), false), nil
 	case "sweep":
@@ -192,7 +194,7 @@ func (e *env) run(d *datadriven.TestData) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		res, buf, err := p.Poll(nil, log.PollRequest{Strategy: log.StrategyFirst, Count: uint32(uintArg(d, "count", 1))})
+		res, buf, err := p.Poll(nil, log.PollRequest{Strategy: log.StrategyFirst, Count: uint32(kvtest.UintArg(d, "count", 1))})
 		if err != nil {
 			return "", err
 		}
@@ -262,38 +264,6 @@ func metricsOutput(reg *prometheus.Registry) string {
 		}
 	}
 	return b.String()
-}
-
-func strArg(d *datadriven.TestData, key, def string) string {
-	for _, a := range d.CmdArgs {
-		if a.Key == key && len(a.Vals) > 0 {
-			return a.Vals[0]
-		}
-	}
-	return def
-}
-
-func uintArg(d *datadriven.TestData, key string, def uint64) uint64 {
-	if !d.HasArg(key) {
-		return def
-	}
-	v := strArg(d, key, "")
-	if v == "max" {
-		return log.Unlimited
-	}
-	n, err := strconv.ParseUint(v, 10, 64)
-	if err != nil {
-		panic(fmt.Sprintf("%s=%s: %v", key, v, err))
-	}
-	return n
-}
-
-func durArg(d *datadriven.TestData, key string) time.Duration {
-	v, err := time.ParseDuration(strArg(d, key, "0s"))
-	if err != nil {
-		panic(err)
-	}
-	return v
 }
 
 // TestRunSweepsOnEachTick drives Run with injected ticks: each tick sweeps
