@@ -12,6 +12,7 @@ type metrics struct {
 	messagesOut   prometheus.Counter
 	bytesOut      prometheus.Counter
 	loginFailures prometheus.Counter
+	panics        *prometheus.CounterVec // panics.go
 	topics        *topicSeries
 	conns         *connCollector
 	lag           *lagCollector
@@ -43,6 +44,7 @@ func newMetrics(b *Broker, r prometheus.Registerer, maxSeries int) *metrics {
 		loginFailures: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: "shale", Name: "login_failures_total", Help: "Failed logins (password or token).",
 		}),
+		panics: newPanicCounter(),
 		topics: newTopicSeries(maxSeries),
 		conns: &connCollector{b: b, desc: prometheus.NewDesc("shale_connections",
 			"Open connections per transport.", []string{"transport"}, nil)},
@@ -55,7 +57,7 @@ func newMetrics(b *Broker, r prometheus.Registerer, maxSeries int) *metrics {
 				[]string{"stream", "topic", "group", "partition"}, nil)},
 	}
 	if r != nil {
-		r.MustRegister(m.clients, m.messagesIn, m.bytesIn, m.messagesOut, m.bytesOut, m.loginFailures, m.conns, m.lag)
+		r.MustRegister(m.clients, m.messagesIn, m.bytesIn, m.messagesOut, m.bytesOut, m.loginFailures, m.panics, m.conns, m.lag)
 		r.MustRegister(m.topics.collectors()...)
 	}
 	return m

@@ -2,7 +2,6 @@ package binproto
 
 import (
 	"fmt"
-	"runtime/debug"
 
 	"github.com/shalemq/shale/broker"
 	"github.com/shalemq/shale/wire"
@@ -81,7 +80,7 @@ func commandName(code wire.Command) string {
 }
 
 // dispatch runs one request payload through its table entry. A panic in a
-// handler is answered 1 (error) and logged with its stack, and the
+// handler is answered 1 (error), logged and counted (panics.go), and the
 // connection lives on.
 func (s *Server) dispatch(sess *broker.Session, code wire.Command, payload, out []byte) (resp []byte, err error) {
 	c := table[code]
@@ -90,9 +89,9 @@ func (s *Server) dispatch(sess *broker.Session, code wire.Command, payload, out 
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			s.opts.Logger.Error("handler panicked", "command", c.name, "panic", p, "stack", string(debug.Stack()))
-			resp, err = out, fmt.Errorf("%s panicked: %v: %w", c.name, p, wire.ErrError)
+			resp, err = out, s.recovered(c.name, p) // panics.go
 		}
 	}()
+	injectPanic(c.name)
 	return c.run(s, sess, payload, out)
 }

@@ -118,16 +118,7 @@ func (s *Server) observe(c *fiber.Ctx) error {
 		}
 		err = nil
 	}
-	cmd := "unknown"
-	if r := c.Route(); r != nil {
-		if name, ok := routeCommands[r.Method+" "+r.Path]; ok {
-			cmd = name
-		} else if r.Path == s.opts.MetricsPath {
-			cmd = "http.metrics"
-		} else if s.dashboardPath(c.Path()) {
-			cmd = "http.dashboard"
-		}
-	}
+	cmd := s.commandOf(c) // recover.go
 	s.reqs.latency.WithLabelValues("http", cmd).Observe(time.Since(start).Seconds())
 	if st := c.Response().StatusCode(); st >= 400 {
 		s.reqs.errs.WithLabelValues("http", cmd, strconv.Itoa(st)).Inc()

@@ -113,6 +113,7 @@ func New(b *broker.Broker, opts Options) (*Server, error) {
 		IdleTimeout:           2 * time.Minute,
 	})
 	s.app.Use(s.observe)
+	s.app.Use(s.recoverPanics) // recover.go
 	s.trackConnections()
 	if opts.CORS.Enabled {
 		s.app.Use(s.cors)
