@@ -16,12 +16,12 @@ import (
 )
 
 type api struct {
-	t     *testing.T
+	t     testing.TB
 	srv   *Server
 	token string
 }
 
-func newAPI(t *testing.T) *api {
+func newAPI(t testing.TB) *api {
 	t.Helper()
 	env := brokertest.New(t)
 	srv, err := New(env.Broker, Options{

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -58,10 +59,14 @@ func (s *Server) poll(c *fiber.Ctx) error {
 		}
 		auto = v == "true"
 	}
+	// The stored messages land in a pooled buffer: they are rendered into
+	// the JSON answer below and not referenced after this handler.
+	bp := pollBufs.Get().(*[]byte)
 	res, msgs, err := s.b.PollMessages(session(c), broker.Poll{
 		Consumer: consumerID(c.Query("consumer_id")), Stream: ident(c, "stream_id"), Topic: ident(c, "topic_id"),
 		Partition: &pid, Strategy: strategy, Value: value, Count: count, AutoCommit: auto,
-	}, nil)
+	}, (*bp)[:0])
+	defer putPollBuf(bp, msgs)
 	if err != nil {
 		return err
 	}
@@ -174,6 +179,19 @@ func appendHeaderValue(dst []byte, v wire.HeaderValue) []byte {
 	dst = fmt.Appendf(dst, `{"kind":"%s","value":"`, v.Kind.Name())
 	dst = base64.StdEncoding.AppendEncode(dst, v.Bytes)
 	return append(dst, `"}`...)
+}
+
+// pollBufs holds the buffers polls read stored messages into, so a consumer
+// polling in a loop does not grow a fresh one, doubling, on every request.
+var pollBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// putPollBuf returns a poll buffer, unless an unusually large poll grew it:
+// the pool would pin that memory.
+func putPollBuf(bp *[]byte, b []byte) {
+	if cap(b) <= 8<<20 {
+		*bp = b[:0]
+		pollBufs.Put(bp)
+	}
 }
 
 // send appends a batch (docs/protocol/http.md §4.10.2): exactly the two top-level keys,

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/shalemq/shale/broker/brokertest"
 	"github.com/shalemq/shale/wire/rest"
 )
 
@@ -142,5 +143,22 @@ func BenchmarkDecodeSend(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkHTTPPoll is one HTTP poll of 1,000 stored messages of 1 KB through
+// the Fiber app, rendering included; allocs/op shows what a poll costs in
+// buffers.
+func BenchmarkHTTPPoll(b *testing.B) {
+	a := newAPI(b)
+	a.login(brokertest.RootUser, brokertest.RootPassword)
+	a.expect("POST", "/streams", `{"name":"s"}`, 200, "")
+	a.expect("POST", "/streams/s/topics", `{"name":"t","partitions_count":3,"compression_algorithm":"none","message_expiry":0,"max_topic_size":0}`, 200, "")
+	a.expect("POST", "/streams/s/topics/t/messages", string(sendBody(b, 1000, 1000, false)), 201, "")
+	b.SetBytes(1000 * 1000)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		a.expect("GET", "/streams/s/topics/t/messages?consumer_id=1&partition_id=2&kind=offset&value=0&count=1000", "", 200, `"count":1000`)
 	}
 }
