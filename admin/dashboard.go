@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -71,6 +72,7 @@ type Dashboard struct {
 	pages   map[string]*template.Template
 	csrfKey []byte
 	series  *sampler
+	seen    atomic.Int64 // Unix s of the last signed-in request
 	cancel  context.CancelFunc
 	done    sync.WaitGroup
 }
@@ -79,6 +81,10 @@ type Dashboard struct {
 const Prefix = "/ui"
 
 const cookieName = "shale_ui"
+
+// watchWindow is how long after the last signed-in request the overview
+// keeps sampling (so its charts hold the recent minutes when reopened).
+const watchWindow = 15 * time.Minute
 
 // New builds the dashboard and starts its sampler; Close stops it.
 func New(b *broker.Broker, tokens Tokens, opts Options) (*Dashboard, error) {
@@ -96,7 +102,10 @@ func New(b *broker.Broker, tokens Tokens, opts Options) (*Dashboard, error) {
 	if d.pages, err = parsePages(); err != nil {
 		return nil, err
 	}
-	d.series = newSampler(opts.Gatherer, 300)
+	d.seen.Store(time.Now().Unix())
+	d.series = newSampler(opts.Gatherer, 300, func() bool {
+		return time.Since(time.Unix(d.seen.Load(), 0)) < watchWindow
+	})
 	ctx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
 	d.done.Add(1)
@@ -192,6 +201,7 @@ func (d *Dashboard) authenticate(c *fiber.Ctx) error {
 	}
 	sess := d.b.RequestSession(broker.TransportHTTP, c.Context().RemoteAddr().String())
 	d.b.AssumeUser(sess, uid)
+	d.seen.Store(time.Now().Unix())
 	c.Locals(sessionLocal, sess)
 	c.Locals(csrfLocal, d.csrfToken(jti))
 	if u, ok, _ := d.b.User(sess, broker.ByID(uid)); ok {

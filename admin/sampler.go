@@ -14,6 +14,10 @@ import (
 // change, in a ring of fixed size.
 type sampler struct {
 	g prometheus.Gatherer
+	// active reports whether anyone has looked at the dashboard lately;
+	// gathering the whole registry is not free (the lag collector reads
+	// every lagging partition), so an unwatched dashboard costs nothing.
+	active func() bool
 
 	mu struct {
 		sync.Mutex
@@ -31,7 +35,9 @@ type point struct {
 	MsgsIn, MsgsOut, BytesIn, BytesOut float64
 }
 
-func newSampler(g prometheus.Gatherer, max int) *sampler { return &sampler{g: g, max: max} }
+func newSampler(g prometheus.Gatherer, max int, active func() bool) *sampler {
+	return &sampler{g: g, max: max, active: active}
+}
 
 func (s *sampler) run(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
@@ -49,6 +55,14 @@ func (s *sampler) run(ctx context.Context, every time.Duration) {
 
 func (s *sampler) sample(now time.Time) {
 	if s.g == nil {
+		return
+	}
+	if s.active != nil && !s.active() {
+		// Start afresh when someone looks again: a rate across the idle
+		// gap would be an average nobody asked for.
+		s.mu.Lock()
+		s.mu.lastAt = time.Time{}
+		s.mu.Unlock()
 		return
 	}
 	fams, err := s.g.Gather()
