@@ -25,6 +25,8 @@ var routeCommands = map[string]string{
 	"GET /clients":                                               "client.list",
 	"GET /clients/:client_id":                                    "client.get",
 	"POST /snapshot":                                             "snapshot",
+	"GET " + BackupPath:                                          "http.backup",
+	"GET " + RetentionPreviewPath:                                "http.retention_preview",
 	"POST /users/login":                                          "user.login",
 	"DELETE /users/logout":                                       "user.logout",
 	"POST /users/refresh-token":                                  "http.refresh_token",
