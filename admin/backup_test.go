@@ -272,7 +272,7 @@ func TestCorruptArchivesAreRefused(t *testing.T) {
 	if err := e.Broker.Send(e.Root, broker.ByName("orders"), broker.ByName("us"), broker.Partitioning{Kind: broker.PartitionID, ID: 0}, msgs, 2000); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.Log.DB().Flush(); err != nil {
+	if err := e.Log.Flush(); err != nil {
 		t.Fatal(err)
 	}
 	archive, m := takeBackup(t, e)
