@@ -61,13 +61,20 @@ func (d *Dashboard) topicGroups(s *broker.Session, sid, tid broker.Ident) ([]gro
 	return out, nil
 }
 
+type groupsData struct {
+	Groups    []groupLag
+	Consumers []lagRow
+}
+
 func (d *Dashboard) groupsPage(c *fiber.Ctx) error {
 	s := sess(c)
 	streams, err := d.b.Streams(s)
 	if err != nil {
 		return d.brokerFail(c, err)
 	}
+	now := uint64(time.Now().UnixMicro())
 	var all []groupLag
+	var singles []lagRow
 	for _, st := range streams {
 		topics, _, err := d.b.Topics(s, broker.ByID(st.ID))
 		if err != nil {
@@ -82,7 +89,11 @@ func (d *Dashboard) groupsPage(c *fiber.Ctx) error {
 				gs[i].StreamID, gs[i].TopicID, gs[i].Stream, gs[i].Topic = st.ID, t.ID, st.Name, t.Name
 			}
 			all = append(all, gs...)
+			cl, _ := d.b.ConsumerLag(s, broker.ByID(st.ID), broker.ByID(t.ID))
+			for _, l := range cl {
+				singles = append(singles, lagRow{PartitionLag: l, Seconds: l.LagSeconds(now)})
+			}
 		}
 	}
-	return d.render(c, "groups", page{Title: "Consumer groups", Nav: "groups", Data: all})
+	return d.render(c, "groups", page{Title: "Consumer groups", Nav: "groups", Data: groupsData{Groups: all, Consumers: singles}})
 }

@@ -137,10 +137,14 @@ func (b *Broker) Connections() map[Transport]int {
 	return out
 }
 
-// PartitionLag is how far one consumer group is behind on one partition.
+// PartitionLag is how far one consumer group (or, from ConsumerLag, one
+// single consumer) is behind on one partition.
 type PartitionLag struct {
 	StreamID, TopicID, GroupID, PartitionID uint32
 	Stream, Topic, Group                    string
+	// ConsumerID is the single consumer's id (ConsumerLag only): a numeric
+	// id as given, a name as XXH32 of its bytes.
+	ConsumerID uint32
 	// Committed is the group's stored offset; HasCommitted is false when
 	// it has stored none (the lag then counts from the first message).
 	Committed    uint64
@@ -207,26 +211,72 @@ func (b *Broker) topicLag(sid, tid uint32, out []PartitionLag) []PartitionLag {
 			info := part.Info()
 			l := PartitionLag{StreamID: sid, TopicID: tid, GroupID: g.ID, PartitionID: pi.ID,
 				Stream: stream, Topic: topic, Group: g.Name, Current: info.CurrentOffset}
-			next := info.FirstOffset
-			if off, ok, err := part.Offset(log.Consumer{Group: true, ID: g.ID}); err == nil && ok {
-				l.Committed, l.HasCommitted = off, true
-				next = max(next, off+1)
-			}
-			if next < info.NextOffset {
-				l.Messages = info.NextOffset - next
-				var res log.PollResult
-				res, buf, err = part.Poll(buf[:0], log.PollRequest{Strategy: log.StrategyOffset, Value: next, Count: 1})
-				if err == nil && res.Count > 0 {
-					it := wire.NewMessageIter(buf)
-					if m, ok := it.Next(); ok {
-						l.OldestUnconsumed = m.Timestamp()
-					}
-				}
-			}
+			off, ok, err := part.Offset(log.Consumer{Group: true, ID: g.ID})
+			buf = fillLag(&l, part, info, off, ok && err == nil, buf)
 			out = append(out, l)
 		}
 	}
 	return out
+}
+
+// fillLag sets l's committed offset, message lag and the timestamp of the
+// oldest unconsumed message; buf is scratch space, returned for reuse.
+func fillLag(l *PartitionLag, part *log.Partition, info log.PartitionInfo, committed uint64, has bool, buf []byte) []byte {
+	next := info.FirstOffset
+	if has {
+		l.Committed, l.HasCommitted = committed, true
+		next = max(next, committed+1)
+	}
+	if next >= info.NextOffset {
+		return buf
+	}
+	l.Messages = info.NextOffset - next
+	res, buf, err := part.Poll(buf[:0], log.PollRequest{Strategy: log.StrategyOffset, Value: next, Count: 1})
+	if err == nil && res.Count > 0 {
+		it := wire.NewMessageIter(buf)
+		if m, ok := it.Next(); ok {
+			l.OldestUnconsumed = m.Timestamp()
+		}
+	}
+	return buf
+}
+
+// ConsumerLag lists how far each single consumer (not a group) that has
+// stored an offset on the topic is behind, per partition (topic read
+// permission).
+func (b *Broker) ConsumerLag(s *Session, stream, topic Ident) ([]PartitionLag, error) {
+	sid, tid, err := b.readTopic(s, stream, topic)
+	if err != nil {
+		return nil, err
+	}
+	ti, ok := b.log.Topic(sid, tid)
+	if !ok {
+		return nil, nil
+	}
+	var streamName string
+	if si, ok := b.log.Stream(sid); ok {
+		streamName = si.Name
+	}
+	var out []PartitionLag
+	var buf []byte
+	for _, pi := range ti.Partitions {
+		part, err := b.log.Partition(sid, tid, pi.ID)
+		if err != nil {
+			continue
+		}
+		offs, err := part.SingleConsumerOffsets()
+		if err != nil {
+			return nil, err
+		}
+		info := part.Info()
+		for _, o := range offs {
+			l := PartitionLag{StreamID: sid, TopicID: tid, PartitionID: pi.ID, Stream: streamName, Topic: ti.Name,
+				ConsumerID: o.Consumer, Current: info.CurrentOffset}
+			buf = fillLag(&l, part, info, o.Offset, true, buf)
+			out = append(out, l)
+		}
+	}
+	return out, nil
 }
 
 // lagCollector reports consumer lag per group and partition on scrape,

@@ -79,3 +79,29 @@ func TestGroupLag(t *testing.T) {
 		t.Fatal("lag without login: want an error")
 	}
 }
+
+// TestConsumerLag: single consumers' stored offsets show with their lag;
+// groups do not.
+func TestConsumerLag(t *testing.T) {
+	e := brokertest.New(t)
+	b := e.Broker
+	if _, err := b.CreateStream(e.Root, "s"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.CreateTopic(e.Root, broker.ByName("s"), broker.TopicSpec{Name: "t", PartitionsCount: 1, Compression: 1}); err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		if err := b.Send(e.Root, broker.ByName("s"), broker.ByName("t"), broker.Partitioning{Kind: broker.PartitionID}, message("x"), 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p0 := uint32(0)
+	if err := b.StoreConsumerOffset(e.Root, broker.Consumer{ID: broker.ByID(7)}, broker.ByName("s"), broker.ByName("t"), &p0, 1); err != nil {
+		t.Fatal(err)
+	}
+	lag, err := b.ConsumerLag(e.Root, broker.ByName("s"), broker.ByName("t"))
+	if err != nil || len(lag) != 1 || lag[0].ConsumerID != 7 || lag[0].Messages != 3 || lag[0].Committed != 1 || lag[0].OldestUnconsumed == 0 {
+		t.Fatalf("consumer lag: %+v %v", lag, err)
+	}
+}

@@ -131,6 +131,11 @@ func seed(t *testing.T, s *Server) {
 			t.Fatal(err)
 		}
 	}
+	// A single consumer half way through partition 1.
+	single := wire.Consumer{Kind: wire.ConsumerSingle, ID: wire.NumericID(4242)}
+	if err := c.StoreOffset(ctx, wire.OffsetRef{Consumer: single, Stream: st, Topic: tp, Partition: wire.SomePartition(1)}, 19); err != nil {
+		t.Fatal(err)
+	}
 	// A second group that has read everything.
 	if _, err := c.Do(ctx, &wire.CreateConsumerGroup{Stream: st, Topic: tp, Name: "search-indexer"}); err != nil {
 		t.Fatal(err)
@@ -169,7 +174,7 @@ func TestDashboardInBrowser(t *testing.T) {
 			t.Fatalf("%s: %v", what, err)
 		}
 	}
-	var text string
+	var text, single string
 	run("sign-in page",
 		chromedp.Navigate(base+"/ui/streams"),
 		chromedp.WaitVisible("#signin", chromedp.ByID),
@@ -273,8 +278,12 @@ func TestDashboardInBrowser(t *testing.T) {
 		chromedp.Navigate(base+"/ui/groups"),
 		chromedp.WaitVisible("#all-groups", chromedp.ByID),
 		chromedp.Text("#all-groups", &text, chromedp.ByID),
+		chromedp.Text("#consumers", &single, chromedp.ByID),
 		sh.take("07-groups"),
 	)
+	if !strings.Contains(single, "4242") || !strings.Contains(single, "orders / placed") {
+		t.Fatalf("single consumers: %q", single)
+	}
 	// Partition 0 committed 9 of 0..39: 30 behind; 1 committed 19: 20; 2: 10.
 	for _, want := range []string{"billing", "lag 60 msg", "30", "20", "10", "search-indexer", "lag 0 msg", "caught up"} {
 		if !strings.Contains(text, want) {
