@@ -513,9 +513,16 @@ func completeFromServer(g *globals, cmd *cobra.Command, list func(context.Contex
 	if g.Username != "" && g.Password == "" {
 		return nil, none
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), completionTimeout)
+	// A shell waits on completion, so it gets a short limit of its own unless
+	// --timeout was given (a slow link, or a loaded test machine).
+	if f := cmd.Flags().Lookup("timeout"); f == nil || !f.Changed {
+		g.Timeout = completionTimeout
+	}
+	ctx, cancel := context.Background(), context.CancelFunc(func() {})
+	if g.Timeout > 0 {
+		ctx, cancel = context.WithTimeout(ctx, g.Timeout)
+	}
 	defer cancel()
-	g.Timeout = completionTimeout
 	c, err := g.connect(ctx)
 	if err != nil {
 		return nil, none
