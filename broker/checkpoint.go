@@ -88,15 +88,15 @@ func (b *Broker) Checkpoint() (_ *Checkpoint, err error) {
 			_ = c.Remove()
 		}
 	}()
-	l, closeDB, err := log.OpenCheckpoint(dir, b.opts.Logger)
+	l, db, err := log.OpenCheckpoint(dir, b.opts.Logger)
 	if err != nil {
 		return nil, err
 	}
-	defer func() { err = errors.Join(err, closeDB()) }()
+	defer func() { err = errors.Join(err, db.Close()) }()
 	if c.Catalog, err = l.Describe(); err != nil {
 		return nil, fmt.Errorf("describe checkpoint: %w", err)
 	}
-	users, err := auth.Open(l.DB(), auth.Options{})
+	users, err := auth.Open(db, auth.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint users: %w", err)
 	}

@@ -19,13 +19,14 @@ func (l *Log) Checkpoint(dir string) error { return l.db.Checkpoint(dir) }
 
 // OpenCheckpoint opens a checkpoint written by Checkpoint without changing a
 // byte of it (Pebble read-only: the WAL is replayed into memory) and loads its
-// catalog. close releases it; the Log must not be used afterwards. Only
-// reads work on it, Describe in particular.
-func OpenCheckpoint(dir string, logger *slog.Logger) (l *Log, close func() error, err error) {
+// catalog. It also returns the database, for the other stores kept in it (the
+// users, in broker); closing db releases both, and the Log must not be used
+// afterwards. Only reads work on it, Describe in particular.
+func OpenCheckpoint(dir string, logger *slog.Logger) (l *Log, db *kv.DB, err error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	db, err := kv.Open(dir, kv.Options{
+	db, err = kv.Open(dir, kv.Options{
 		ReadOnly:       true,
 		CacheSize:      8 << 20,
 		MinFreeDisk:    0,
@@ -43,5 +44,5 @@ func OpenCheckpoint(dir string, logger *slog.Logger) (l *Log, close func() error
 		_ = db.Close()
 		return nil, nil, fmt.Errorf("open checkpoint: %w", err)
 	}
-	return l, db.Close, nil
+	return l, db, nil
 }

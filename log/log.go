@@ -66,12 +66,6 @@ func Open(db *kv.DB, opts Options) (*Log, error) {
 	return l, nil
 }
 
-// DB returns the underlying database. Only composition code may use it:
-// opening the user store over the same database (cmd/shale, and a
-// checkpoint's description in broker). Everything else has a narrow method
-// below, so the layers above log do not reach into kv.
-func (l *Log) DB() *kv.DB { return l.db }
-
 // Flush writes the memtable and syncs the WAL (FlushUnsavedBuffer fsync).
 func (l *Log) Flush() error { return l.db.Flush() }
 
