@@ -43,6 +43,8 @@ type Options struct {
 	// MaxTopicSeries caps the per-topic and per-partition-lag series in
 	// /metrics (past it, one "_other" series). Default 1,000.
 	MaxTopicSeries int
+	// LoginThrottle slows repeated failed logins (loginguard.go).
+	LoginThrottle LoginThrottle
 }
 
 // Cluster is what GetClusterMetadata answers (docs/protocol/binary.md §4.1): with
@@ -85,6 +87,7 @@ type Broker struct {
 	previewer atomic.Pointer[func() RetentionPreview]
 	metrics   *metrics
 	cpu       cpuSampler
+	guard     *loginGuard // loginguard.go
 }
 
 // New returns a broker over an open log and user store.
@@ -100,6 +103,7 @@ func New(l *log.Log, users *auth.Store, opts Options) *Broker {
 	}
 	b := &Broker{log: l, users: users, opts: opts, started: opts.Clock()}
 	b.metrics = newMetrics(b, opts.Registerer, opts.MaxTopicSeries)
+	b.guard = newLoginGuard(opts.LoginThrottle, b.now, opts.Logger, opts.Registerer)
 	b.SetCluster(opts.Cluster)
 	return b
 }

@@ -16,16 +16,20 @@ type UserIdent = Ident
 
 // Login binds the session to a user (docs/protocol/binary.md §4.2 LoginUser): 8 while the
 // server shuts down, 43/44 for bad lengths, 42 for a wrong name or password,
-// 47 for an inactive user.
+// 47 for an inactive user. Repeated failures slow later attempts from the
+// same address or for the same user (loginguard.go).
 func (b *Broker) Login(s *Session, username, password string) (uint32, error) {
 	if b.stopping.Load() {
 		return 0, wire.ErrDisconnected
 	}
+	b.guard.wait(s.addr, username)
 	u, err := b.users.Authenticate(username, password)
 	if err != nil {
 		b.metrics.loginFailures.Inc()
+		b.guard.failed(s.addr, username)
 		return 0, err
 	}
+	b.guard.succeeded(s.addr, username)
 	s.user.Store(u.ID)
 	return u.ID, nil
 }
@@ -36,11 +40,14 @@ func (b *Broker) LoginWithToken(s *Session, token string) (uint32, error) {
 	if b.stopping.Load() {
 		return 0, wire.ErrDisconnected
 	}
+	b.guard.wait(s.addr, "")
 	u, err := b.users.AuthenticateToken(token)
 	if err != nil {
 		b.metrics.loginFailures.Inc()
+		b.guard.failed(s.addr, "")
 		return 0, err
 	}
+	b.guard.succeeded(s.addr, "")
 	s.user.Store(u.ID)
 	return u.ID, nil
 }

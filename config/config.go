@@ -275,8 +275,9 @@ const (
 
 // Admin is [admin], shale's own table.
 type Admin struct {
-	Dashboard Dashboard    `koanf:"dashboard"`
-	Metrics   AdminMetrics `koanf:"metrics"`
+	Dashboard     Dashboard     `koanf:"dashboard"`
+	Metrics       AdminMetrics  `koanf:"metrics"`
+	LoginThrottle LoginThrottle `koanf:"login_throttle"` // login.go
 }
 
 // AdminMetrics is [admin.metrics].

@@ -86,6 +86,7 @@ func (c *Config) Validate() error {
 	v.positiveWhen(true, "consumer_group.rebalancing_check_interval", c.ConsumerGroup.RebalancingCheckInterval)
 
 	v.backup(&c.Backup)
+	v.loginThrottle(&c.Admin.LoginThrottle)
 	v.cluster(&c.Cluster)
 	v.address("websocket.address", c.Websocket.Address)
 	v.check(c.File.UnknownKeys == UnknownKeysError || c.File.UnknownKeys == UnknownKeysWarn, "config.unknown_keys",

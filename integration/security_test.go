@@ -181,3 +181,30 @@ func untarZstd(t *testing.T, path string) map[string][]byte {
 	}
 	return out
 }
+
+// TestFailedLoginsThrottled: with a throttle of one free failure, wrong
+// passwords over TCP are delayed, logged ("login throttled") and counted
+// in shale_login_throttled_total and shale_login_failures_total; the right
+// password still gets in afterwards. The delays here are milliseconds;
+// nothing is timed.
+func TestFailedLoginsThrottled(t *testing.T) {
+	s := Start(t, "", "SHALE_ADMIN_LOGIN_THROTTLE_FREE_FAILURES=1",
+		"SHALE_ADMIN_LOGIN_THROTTLE_INITIAL_DELAY=5 ms", "SHALE_ADMIN_LOGIN_THROTTLE_MAX_DELAY=20 ms")
+	c := dialTCP(t, s)
+	ctx := context.Background()
+	for range 4 {
+		_, err := c.Login(ctx, RootUser, "wrong-"+randomHex(t))
+		wantCode(t, "wrong password", err, wire.ErrInvalidCredentials)
+	}
+	login(t, c)
+	fams := scrape(t, s)
+	if v, _ := value(fams, "shale_login_throttled_total", map[string]string{"by": "addr"}); v != 4 {
+		t.Errorf("shale_login_throttled_total{by=addr} = %v, want 4 (the three wrong passwords after the first, and the right one)", v)
+	}
+	if v, _ := value(fams, "shale_login_failures_total", nil); v != 4 {
+		t.Errorf("shale_login_failures_total = %v, want 4", v)
+	}
+	if lines := s.Lines("login throttled"); len(lines) != 4 {
+		t.Errorf("%d log lines say login throttled, want 4:\n%s", len(lines), s.Output())
+	}
+}

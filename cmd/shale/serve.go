@@ -207,6 +207,8 @@ func start(cfg *config.Config, follower bool, environ []string, logger *slog.Log
 		Config:     func() []byte { return redacted },
 
 		MaxTopicSeries: cfg.Admin.Metrics.MaxTopicSeries,
+		LoginThrottle: broker.LoginThrottle{Disabled: !cfg.Admin.LoginThrottle.Enabled, Free: cfg.Admin.LoginThrottle.FreeFailures,
+			InitialDelay: cfg.Admin.LoginThrottle.InitialDelay.Std(), MaxDelay: cfg.Admin.LoginThrottle.MaxDelay.Std(), Forget: cfg.Admin.LoginThrottle.ForgetAfter.Std()},
 	})
 
 	if n, err := s.broker.RemoveStaleCheckpoints(); err != nil || n > 0 {
