@@ -283,6 +283,8 @@ type Admin struct {
 // AdminMetrics is [admin.metrics].
 type AdminMetrics struct {
 	MaxTopicSeries int `koanf:"max_topic_series"`
+	// Token, when set, is required as a bearer token by the metrics endpoint.
+	Token string `koanf:"token" secret:"true"`
 }
 
 // Dashboard is [admin.dashboard].

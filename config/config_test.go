@@ -173,7 +173,7 @@ func TestFieldTable(t *testing.T) {
 			secrets = append(secrets, f.env)
 		}
 	}
-	want := []string{"SYSTEM_ENCRYPTION_KEY", "HTTP_JWT_ENCODING_SECRET", "HTTP_JWT_DECODING_SECRET"}
+	want := []string{"SYSTEM_ENCRYPTION_KEY", "HTTP_JWT_ENCODING_SECRET", "HTTP_JWT_DECODING_SECRET", "ADMIN_METRICS_TOKEN"}
 	if !reflect.DeepEqual(secrets, want) {
 		t.Errorf("secret settings = %v, want %v", secrets, want)
 	}

@@ -8,8 +8,10 @@ import (
 	"encoding/hex"
 	"io"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/klauspost/compress/zstd"
@@ -206,5 +208,34 @@ func TestFailedLoginsThrottled(t *testing.T) {
 	}
 	if lines := s.Lines("login throttled"); len(lines) != 4 {
 		t.Errorf("%d log lines say login throttled, want 4:\n%s", len(lines), s.Output())
+	}
+}
+
+// TestMetricsTokenBinary: with admin.metrics.token set, the built
+// binary's /metrics answers 401 without it and serves with it.
+func TestMetricsTokenBinary(t *testing.T) {
+	token := randomHex(t)
+	s := Start(t, "", "SHALE_ADMIN_METRICS_TOKEN="+token)
+	get := func(auth string) int {
+		t.Helper()
+		req, _ := http.NewRequest("GET", "http://"+s.Ports.HTTP+"/metrics", nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if st := get(""); st != 401 {
+		t.Errorf("/metrics without the token: %d, want 401", st)
+	}
+	if st := get("Bearer " + token); st != 200 {
+		t.Errorf("/metrics with the token: %d, want 200", st)
+	}
+	if strings.Contains(s.Output(), token) {
+		t.Error("the server log shows the metrics token")
 	}
 }

@@ -43,6 +43,7 @@ func startHTTP(cfg *config.Config, b *broker.Broker, users *auth.Store, reg *pro
 	if h.Metrics.Enabled {
 		opts.Metrics = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 		opts.MetricsPath = h.Metrics.Endpoint
+		opts.MetricsToken = cfg.Admin.Metrics.Token
 	}
 	srv, err := shalehttp.New(b, opts)
 	if err != nil {

@@ -36,6 +36,9 @@ type Options struct {
 	// Metrics, when set, is served at MetricsPath (default /metrics).
 	Metrics     nethttp.Handler
 	MetricsPath string
+	// MetricsToken, when set, is the bearer token the metrics endpoint
+	// requires (metrics_token.go); unset, /metrics is public as in Iggy.
+	MetricsToken string
 	// Registerer receives the request metrics (shared with binproto's).
 	Registerer prometheus.Registerer
 	// Dashboard, when set, serves the admin dashboard at /ui.
@@ -176,6 +179,9 @@ func (s *Server) authenticate(c *fiber.Ctx) error {
 	path := c.Path()
 	sess := s.b.RequestSession(broker.TransportHTTP, c.Context().RemoteAddr().String())
 	c.Locals(sessionKey, sess)
+	if decided, err := s.metricsGate(c); decided { // metrics_token.go
+		return err
+	}
 	if slices.Contains(s.publicPaths, path) || s.dashboardPath(path) || (path == "/metrics" && s.opts.Metrics != nil && s.opts.MetricsPath == "/metrics") {
 		return c.Next()
 	}
