@@ -97,7 +97,11 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	}
 	code := wire.CodeOf(err)
 	we := wire.ErrorForCode(code)
-	if code == wire.ErrError.Code {
+	if code == wire.ErrDisconnected.Code {
+		// The server is shutting down: not the request's fault either.
+		return c.Status(fiber.StatusServiceUnavailable).JSON(rest.Error{ID: code, Code: we.Name, Reason: "the server is shutting down"})
+	}
+	if code == wire.ErrError.Code || code == wire.ErrSnapshotFileCompletionFailed.Code {
 		// A failure of ours, not of the request: log the cause, answer
 		// 500 without it (docs/compatibility.md).
 		s.opts.Logger.Error("http request failed", "method", c.Method(), "path", c.Path(), "err", err)
