@@ -47,7 +47,7 @@ bench:
 # Streams on the same workloads, interleaved, with a table of ratios
 # (docs/performance.md). PEERS is the peer harness (its pebblelimit tool); RUNS, MB
 # and ONLY are read from the environment.
-PEERS ?= ../shared/bench
+PEERS ?=
 bench-peers: build
 	PEERS=$(PEERS) integration/bench-peers.sh
 

@@ -5,8 +5,8 @@
 # drift of the shared disk hits every system alike); the table gives medians and the
 # ratios the performance targets are written in (docs/performance.md).
 #
-# The engine limit comes from the peer harness's pebblelimit tool (PEERS, default
-# ../shared/bench relative to the repository); NATS (nats-server, natscli) and Redis
+# The engine limit comes from the peer harness's pebblelimit tool (PEERS, the
+# harness's directory, required); NATS (nats-server, natscli) and Redis
 # (redis-server, redis-benchmark) must be on PATH, or that section is skipped with a
 # note. Nothing is installed here.
 #
@@ -26,7 +26,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-PEERS=${PEERS:-$ROOT/../shared/bench}
+PEERS=${PEERS:?set PEERS to the peer benchmark harness (the directory holding pebblelimit/)}
 RUNS=${RUNS:-3}
 MB=${MB:-400}
 ONLY=${ONLY:-pebble,shale,nats,redis,latency}
