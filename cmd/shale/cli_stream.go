@@ -117,16 +117,9 @@ func streamCommand(g *globals) *cobra.Command {
 		Use: "get <stream>", Aliases: []string{"g"}, Short: "A stream and its topics",
 		Args: exactArgs(1), ValidArgsFunction: completeStreams(g),
 		RunE: g.verb(false, func(ctx context.Context, c *client.Client, out *output, args []string) error {
-			id, err := ident("stream", args[0])
+			s, err := streamArg(ctx, c, args[0])
 			if err != nil {
 				return err
-			}
-			s, ok, err := c.Stream(ctx, id)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return notFound("stream", id, wire.ErrStreamIDNotFound, wire.ErrStreamNameNotFound)
 			}
 			j := toStreamJSON(s.StreamInfo)
 			j.Topics = []topicJSON{}
@@ -338,16 +331,9 @@ func topicCommand(g *globals) *cobra.Command {
 		Use: "list <stream>", Aliases: []string{"l"}, Short: "The topics of a stream",
 		Args: exactArgs(1), ValidArgsFunction: completeStreams(g),
 		RunE: g.verb(false, func(ctx context.Context, c *client.Client, out *output, args []string) error {
-			id, err := ident("stream", args[0])
+			s, err := streamArg(ctx, c, args[0])
 			if err != nil {
 				return err
-			}
-			s, ok, err := c.Stream(ctx, id)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return notFound("stream", id, wire.ErrStreamIDNotFound, wire.ErrStreamNameNotFound)
 			}
 			js := []topicJSON{}
 			var rows [][]string
@@ -529,4 +515,21 @@ func completeFromServer(g *globals, cmd *cobra.Command, list func(context.Contex
 	}
 	defer c.Close()
 	return list(ctx, c), none
+}
+
+// streamArg resolves a stream named on the command line, or fails with
+// Iggy's not-found error for an id or a name.
+func streamArg(ctx context.Context, c *client.Client, arg string) (wire.StreamDetails, error) {
+	id, err := ident("stream", arg)
+	if err != nil {
+		return wire.StreamDetails{}, err
+	}
+	s, ok, err := c.Stream(ctx, id)
+	if err != nil {
+		return wire.StreamDetails{}, err
+	}
+	if !ok {
+		return wire.StreamDetails{}, notFound("stream", id, wire.ErrStreamIDNotFound, wire.ErrStreamNameNotFound)
+	}
+	return s, nil
 }
