@@ -1,20 +1,17 @@
 package admin_test
 
 import (
-	"archive/tar"
 	"bytes"
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/klauspost/compress/zstd"
-
 	"github.com/shalemq/shale/admin"
+	"github.com/shalemq/shale/admin/admintest"
 	"github.com/shalemq/shale/broker"
 	"github.com/shalemq/shale/broker/auth"
 	"github.com/shalemq/shale/broker/brokertest"
@@ -214,49 +211,6 @@ func pollAll(t *testing.T, e *brokertest.Env) []byte {
 	return out
 }
 
-// rewrite decodes an archive, lets mutate change its entries, and encodes it
-// again, so a test can damage a file's bytes under a valid compression.
-func rewrite(t *testing.T, archive []byte, mutate func(name string, body []byte) []byte) []byte {
-	t.Helper()
-	zr, err := zstd.NewReader(bytes.NewReader(archive))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer zr.Close()
-	tr := tar.NewReader(zr)
-	var out bytes.Buffer
-	zw, _ := zstd.NewWriter(&out)
-	tw := tar.NewWriter(zw)
-	for {
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, err := io.ReadAll(tr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body = mutate(hdr.Name, body)
-		hdr.Size = int64(len(body))
-		if err := tw.WriteHeader(hdr); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tw.Write(body); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return out.Bytes()
-}
-
 func TestCorruptArchivesAreRefused(t *testing.T) {
 	dataDir := t.TempDir()
 	e := brokertest.NewOnDisk(t, dataDir)
@@ -289,7 +243,7 @@ func TestCorruptArchivesAreRefused(t *testing.T) {
 		wantFile string
 		wantErr  error
 	}{
-		{"flipped byte in a data file", rewrite(t, archive, func(name string, b []byte) []byte {
+		{"flipped byte in a data file", admintest.RewriteArchive(t, archive, func(name string, b []byte) []byte {
 			if name == admin.DBPrefix+big.Name {
 				b[len(b)/2] ^= 0x01
 			}
@@ -297,19 +251,19 @@ func TestCorruptArchivesAreRefused(t *testing.T) {
 		}), admin.DBPrefix + big.Name, admin.ErrChecksum},
 		{"truncated archive", archive[:len(archive)*2/3], admin.DBPrefix + "*", admin.ErrTruncated},
 		{"truncated in the manifest", archive[:100], admin.ManifestName, admin.ErrTruncated},
-		{"wrong manifest checksum", rewrite(t, archive, func(name string, b []byte) []byte {
+		{"wrong manifest checksum", admintest.RewriteArchive(t, archive, func(name string, b []byte) []byte {
 			if name == admin.ManifestSumName {
 				return []byte(admin.ChecksumPrefix + strings.Repeat("0", 32) + "\n")
 			}
 			return b
 		}), admin.ManifestName, admin.ErrChecksum},
-		{"edited manifest", rewrite(t, archive, func(name string, b []byte) []byte {
+		{"edited manifest", admintest.RewriteArchive(t, archive, func(name string, b []byte) []byte {
 			if name == admin.ManifestName {
 				return bytes.Replace(b, []byte(`"orders"`), []byte(`"ordres"`), 1)
 			}
 			return b
 		}), admin.ManifestName, admin.ErrChecksum},
-		{"newer format", rewrite(t, archive, func(name string, b []byte) []byte {
+		{"newer format", admintest.RewriteArchive(t, archive, func(name string, b []byte) []byte {
 			return b
 		}), "", nil}, // replaced below
 		{"not an archive", []byte("hello, this is not zstd"), admin.ManifestName, nil},
@@ -317,7 +271,7 @@ func TestCorruptArchivesAreRefused(t *testing.T) {
 	// A newer format with a correct checksum: the refusal must be about the
 	// version, not about corruption.
 	var newer []byte
-	newer = rewrite(t, archive, func(name string, b []byte) []byte {
+	newer = admintest.RewriteArchive(t, archive, func(name string, b []byte) []byte {
 		if name == admin.ManifestName {
 			b = bytes.Replace(b, []byte(`"format": 1`), []byte(`"format": 99`), 1)
 			newer = b

@@ -1,8 +1,6 @@
 package integration
 
 import (
-	"archive/tar"
-	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -15,48 +13,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/klauspost/compress/zstd"
-
+	"github.com/shalemq/shale/admin/admintest"
 	"github.com/shalemq/shale/wire"
 )
-
-// rewriteArchive decodes a backup, lets mutate change entries, and encodes
-// it again, so a file's bytes can be damaged under valid compression.
-func rewriteArchive(t *testing.T, archive []byte, mutate func(name string, body []byte) []byte) []byte {
-	t.Helper()
-	zr, err := zstd.NewReader(bytes.NewReader(archive))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer zr.Close()
-	tr := tar.NewReader(zr)
-	var out bytes.Buffer
-	zw, _ := zstd.NewWriter(&out)
-	tw := tar.NewWriter(zw)
-	for {
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(tr)
-		body = mutate(hdr.Name, body)
-		hdr.Size = int64(len(body))
-		_ = tw.WriteHeader(hdr)
-		_, _ = tw.Write(body)
-	}
-	_ = tw.Close()
-	_ = zw.Close()
-	return out.Bytes()
-}
 
 // largestEntry names the biggest db/ file of an archive.
 func largestEntry(t *testing.T, archive []byte) string {
 	t.Helper()
 	name, size := "", -1
-	rewriteArchive(t, archive, func(n string, b []byte) []byte {
+	admintest.RewriteArchive(t, archive, func(n string, b []byte) []byte {
 		if strings.HasPrefix(n, "db/") && len(b) > size {
 			name, size = n, len(b)
 		}
@@ -107,14 +72,14 @@ func TestCorruptBackupsAreRefused(t *testing.T) {
 		name, names string
 		archive     []byte
 	}{
-		{"flipped byte", big, rewriteArchive(t, archive, func(n string, b []byte) []byte {
+		{"flipped byte", big, admintest.RewriteArchive(t, archive, func(n string, b []byte) []byte {
 			if n == big {
 				b[len(b)/2] ^= 0x20
 			}
 			return b
 		})},
 		{"truncated", "db/", archive[:len(archive)/2]},
-		{"wrong manifest checksum", "manifest.json", rewriteArchive(t, archive, func(n string, b []byte) []byte {
+		{"wrong manifest checksum", "manifest.json", admintest.RewriteArchive(t, archive, func(n string, b []byte) []byte {
 			if n == "manifest.json.xxh3" {
 				return []byte("xxh3-128:0123456789abcdef0123456789abcdef\n")
 			}

@@ -34,10 +34,11 @@ var allowed = map[string][]string{
 	"listeners/quic":                  {"listeners/binproto", "broker", "wire"},
 	"listeners/http":                  {"broker", "wire", "wire/rest", "admin"},
 	"admin":                           {"broker", "wire"},
+	"admin/admintest":                 {},
 	"retention":                       {"log", "wire"},
 	"client":                          {"wire", "wire/rest"},
 	"client/bench":                    {"client", "wire"},
-	"integration":                     {"client", "wire"},
+	"integration":                     {"admin/admintest", "client", "wire"},
 }
 
 // restricted third-party imports: only the listed packages of ours may import
