@@ -52,23 +52,12 @@ type browseData struct {
 }
 
 func (d *Dashboard) messagesPage(c *fiber.Ctx) error {
-	sid, err1 := pathID(c, "stream")
-	tid, err2 := pathID(c, "topic")
-	if err1 != nil || err2 != nil {
-		return d.fail(c, fiber.StatusNotFound, "No such topic.")
-	}
 	s := sess(c)
-	ti, ok, err := d.b.Topic(s, sid, tid)
-	if err != nil {
-		return d.brokerFail(c, err)
+	sid, tid, ti, stream, found, err := d.pathTopic(c, s)
+	if !found {
+		return err
 	}
-	if !ok {
-		return d.fail(c, fiber.StatusNotFound, "No such topic: it may have been deleted.")
-	}
-	bd := browseData{StreamID: sid.ID, TopicID: tid.ID, Topic: ti}
-	if st, ok, _ := d.b.Stream(s, sid); ok {
-		bd.Stream = st.Name
-	}
+	bd := browseData{StreamID: sid.ID, TopicID: tid.ID, Topic: ti, Stream: stream}
 	q := browseQuery{Strategy: c.Query("strategy", "last"), Value: strings.TrimSpace(c.Query("value")), Format: c.Query("format", "text"), Count: 20}
 	if n, err := strconv.ParseUint(c.Query("partition", "0"), 10, 32); err == nil {
 		q.Partition = uint32(n)

@@ -167,23 +167,12 @@ type topicData struct {
 }
 
 func (d *Dashboard) topicPage(c *fiber.Ctx) error {
-	sid, err1 := pathID(c, "stream")
-	tid, err2 := pathID(c, "topic")
-	if err1 != nil || err2 != nil {
-		return d.fail(c, fiber.StatusNotFound, "No such topic.")
-	}
 	s := sess(c)
-	ti, ok, err := d.b.Topic(s, sid, tid)
-	if err != nil {
-		return d.brokerFail(c, err)
+	sid, tid, ti, stream, found, err := d.pathTopic(c, s)
+	if !found {
+		return err
 	}
-	if !ok {
-		return d.fail(c, fiber.StatusNotFound, "No such topic: it may have been deleted.")
-	}
-	td := topicData{StreamID: sid.ID, Topic: ti}
-	if st, ok, _ := d.b.Stream(s, sid); ok {
-		td.Stream = st.Name
-	}
+	td := topicData{StreamID: sid.ID, Topic: ti, Stream: stream}
 	td.Groups, _ = d.topicGroups(s, sid, tid)
 	if rp, err := d.b.RetentionPreview(s); err == nil {
 		td.Sweeper = rp.Enabled
@@ -266,4 +255,26 @@ func (d *Dashboard) brokerFail(c *fiber.Ctx, err error) error {
 		status = fiber.StatusForbidden
 	}
 	return d.fail(c, status, explain(err))
+}
+
+// pathTopic resolves the topic named by the path's stream and topic ids, and
+// its stream's name. When found is false the error page has been rendered and
+// err is what the handler returns.
+func (d *Dashboard) pathTopic(c *fiber.Ctx, s *broker.Session) (sid, tid broker.Ident, ti broker.TopicInfo, stream string, found bool, err error) {
+	sid, err1 := pathID(c, "stream")
+	tid, err2 := pathID(c, "topic")
+	if err1 != nil || err2 != nil {
+		return sid, tid, ti, "", false, d.fail(c, fiber.StatusNotFound, "No such topic.")
+	}
+	ti, ok, err := d.b.Topic(s, sid, tid)
+	if err != nil {
+		return sid, tid, ti, "", false, d.brokerFail(c, err)
+	}
+	if !ok {
+		return sid, tid, ti, "", false, d.fail(c, fiber.StatusNotFound, "No such topic: it may have been deleted.")
+	}
+	if st, ok, _ := d.b.Stream(s, sid); ok {
+		stream = st.Name
+	}
+	return sid, tid, ti, stream, true, nil
 }
