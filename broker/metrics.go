@@ -2,8 +2,9 @@ package broker
 
 import "github.com/prometheus/client_golang/prometheus"
 
-// metrics are the broker's Prometheus collectors. Listeners add their own
-// per-transport latency; the broker counts what every transport shares.
+// metrics are the broker's Prometheus collectors: what every transport
+// shares, request latency and errors included (listeners record those
+// through RequestServed and RequestFailed).
 // GetStats, the dashboard and /metrics all read these.
 type metrics struct {
 	clients       prometheus.Gauge
@@ -13,6 +14,7 @@ type metrics struct {
 	bytesOut      prometheus.Counter
 	loginFailures prometheus.Counter
 	panics        *prometheus.CounterVec // panics.go
+	requests      requestSeries          // requests.go
 	topics        *topicSeries
 	conns         *connCollector
 	lag           *lagCollector
@@ -44,8 +46,9 @@ func newMetrics(b *Broker, r prometheus.Registerer, maxSeries int) *metrics {
 		loginFailures: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: "shale", Name: "login_failures_total", Help: "Failed logins (password or token).",
 		}),
-		panics: newPanicCounter(),
-		topics: newTopicSeries(maxSeries),
+		panics:   newPanicCounter(),
+		requests: newRequestSeries(),
+		topics:   newTopicSeries(maxSeries),
 		conns: &connCollector{b: b, desc: prometheus.NewDesc("shale_connections",
 			"Open connections per transport.", []string{"transport"}, nil)},
 		lag: &lagCollector{b: b, max: maxSeries,
@@ -57,7 +60,8 @@ func newMetrics(b *Broker, r prometheus.Registerer, maxSeries int) *metrics {
 				[]string{"stream", "topic", "group", "partition"}, nil)},
 	}
 	if r != nil {
-		r.MustRegister(m.clients, m.messagesIn, m.bytesIn, m.messagesOut, m.bytesOut, m.loginFailures, m.panics, m.conns, m.lag)
+		r.MustRegister(m.clients, m.messagesIn, m.bytesIn, m.messagesOut, m.bytesOut, m.loginFailures, m.panics,
+			m.requests.latency, m.requests.errs, m.conns, m.lag)
 		r.MustRegister(m.topics.collectors()...)
 	}
 	return m

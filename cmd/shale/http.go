@@ -36,9 +36,8 @@ func startHTTP(cfg *config.Config, b *broker.Broker, users *auth.Store, reg *pro
 			ValidIssuers: h.JWT.ValidIssuers, ValidAudiences: h.JWT.ValidAudiences,
 			Expiry: h.JWT.AccessTokenExpiry.Std(), ClockSkew: h.JWT.ClockSkew.Std(), NotBefore: h.JWT.NotBefore.Std(),
 			Secret: secret},
-		Logger:     logger,
-		Registerer: reg,
-		Dashboard:  dash,
+		Logger:    logger,
+		Dashboard: dash,
 	}
 	if h.Metrics.Enabled {
 		opts.Metrics = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})

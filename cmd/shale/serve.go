@@ -217,7 +217,6 @@ func start(cfg *config.Config, follower bool, environ []string, logger *slog.Log
 
 	binOpts := binproto.Options{
 		Logger:            logger,
-		Registerer:        reg,
 		MaxControlPayload: uint32(min(uint64(cfg.System.Limits.MaxFrameSize), 1<<32-1)),
 		// A send frame holds at least one message of the largest size plus
 		// metadata and its index entry; 2 MiB of room covers them.

@@ -7,10 +7,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/shalemq/shale/broker"
 	"github.com/shalemq/shale/wire"
@@ -27,8 +26,6 @@ type Options struct {
 	MaxSendPayload uint32
 	// Logger receives per-connection events. Default slog.Default().
 	Logger *slog.Logger
-	// Registerer receives request metrics. Optional.
-	Registerer prometheus.Registerer
 	// Transport labels the metrics ("tcp", "quic").
 	Transport string
 }
@@ -51,11 +48,9 @@ func (o *Options) ensureDefaults() {
 // Server runs binary requests against a broker. One Server serves every
 // connection of a listener; it is safe for concurrent use.
 type Server struct {
-	broker  *broker.Broker
-	opts    Options
-	bufs    sync.Pool // *[]byte, request and response buffers
-	latency *prometheus.HistogramVec
-	errs    *prometheus.CounterVec
+	broker *broker.Broker
+	opts   Options
+	bufs   sync.Pool // *[]byte, request and response buffers
 }
 
 // NewServer returns a request loop over b.
@@ -63,33 +58,7 @@ func NewServer(b *broker.Broker, opts Options) *Server {
 	opts.ensureDefaults()
 	s := &Server{broker: b, opts: opts}
 	s.bufs.New = func() any { buf := make([]byte, 0, 64<<10); return &buf }
-	s.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Namespace: "shale", Name: "request_duration_seconds",
-		Help:    "Request latency per command and transport (tcp, quic, http).",
-		Buckets: prometheus.ExponentialBuckets(25e-6, 2, 18),
-	}, []string{"transport", "command"})
-	s.errs = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: "shale", Name: "request_errors_total",
-		Help: "Requests answered with an error, per command and code (the Iggy code; for http the HTTP status).",
-	}, []string{"transport", "command", "code"})
-	if opts.Registerer != nil {
-		// Both transports share a registry: register once, reuse after.
-		s.latency = registerOrReuse(opts.Registerer, s.latency)
-		s.errs = registerOrReuse(opts.Registerer, s.errs)
-	}
 	return s
-}
-
-func registerOrReuse[C prometheus.Collector](r prometheus.Registerer, c C) C {
-	if err := r.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(C); ok {
-				return existing
-			}
-		}
-	}
-	return c
 }
 
 // Broker is the server's broker.
@@ -185,7 +154,7 @@ func (s *Server) serveFrame(r io.Reader, w io.Writer, hdr [8]byte, sess *broker.
 	defer s.putBuf(out)
 	resp, herr := s.dispatch(sess, code, buf, (*out)[:wire.ResponseHeaderSize])
 	*out = resp[:0]
-	s.latency.WithLabelValues(s.opts.Transport, commandName(code)).Observe(time.Since(start).Seconds())
+	s.broker.RequestServed(s.opts.Transport, commandName(code), time.Since(start))
 	if herr != nil {
 		if err := s.writeError(w, code, herr); err != nil {
 			return false, err
@@ -202,7 +171,7 @@ func (s *Server) serveFrame(r io.Reader, w io.Writer, hdr [8]byte, sess *broker.
 
 func (s *Server) writeError(w io.Writer, code wire.Command, err error) error {
 	c := wire.CodeOf(err)
-	s.errs.WithLabelValues(s.opts.Transport, commandName(code), fmt.Sprint(c)).Inc()
+	s.broker.RequestFailed(s.opts.Transport, commandName(code), strconv.FormatUint(uint64(c), 10))
 	if c == wire.ErrError.Code {
 		s.opts.Logger.Error("request failed", "command", code, "err", err)
 	} else {

@@ -123,9 +123,9 @@ func TestRefusedBeforeLogin(t *testing.T) {
 // order: each is answered with success or a known error code, none closes
 // the connection, and a final ping still works.
 func TestGoldenFramesAfterLogin(t *testing.T) {
-	env := brokertest.New(t)
 	reg := prometheus.NewRegistry()
-	srv := NewServer(env.Broker, Options{Registerer: reg})
+	env := brokertest.NewWithOptions(t, broker.Options{Registerer: reg})
+	srv := NewServer(env.Broker, Options{})
 	c := conn(t, srv, env.Root)
 	frames, err := wiretest.Requests()
 	if err != nil {

@@ -1,12 +1,10 @@
 package http
 
 import (
-	"errors"
 	"strconv"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/shalemq/shale/broker"
 )
@@ -70,44 +68,6 @@ var routeCommands = map[string]string{
 
 const topicRoute = "/streams/:stream_id/topics/:topic_id"
 
-// requestMetrics are the HTTP listener's share of the request series the
-// binary listeners also record (same names, transport="http").
-type requestMetrics struct {
-	latency *prometheus.HistogramVec
-	errs    *prometheus.CounterVec
-}
-
-func newRequestMetrics(r prometheus.Registerer) *requestMetrics {
-	m := &requestMetrics{
-		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Namespace: "shale", Name: "request_duration_seconds",
-			Help:    "Request latency per command and transport (tcp, quic, http).",
-			Buckets: prometheus.ExponentialBuckets(25e-6, 2, 18),
-		}, []string{"transport", "command"}),
-		errs: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "shale", Name: "request_errors_total",
-			Help: "Requests answered with an error, per command and code (the Iggy code; for http the HTTP status).",
-		}, []string{"transport", "command", "code"}),
-	}
-	if r != nil {
-		m.latency = registerOrReuse(r, m.latency)
-		m.errs = registerOrReuse(r, m.errs)
-	}
-	return m
-}
-
-func registerOrReuse[C prometheus.Collector](r prometheus.Registerer, c C) C {
-	if err := r.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(C); ok {
-				return existing
-			}
-		}
-	}
-	return c
-}
-
 // observe times every request and names it by its route once routing is
 // done; 4xx and 5xx answers count as errors with the HTTP status as code.
 func (s *Server) observe(c *fiber.Ctx) error {
@@ -121,9 +81,9 @@ func (s *Server) observe(c *fiber.Ctx) error {
 		err = nil
 	}
 	cmd := s.commandOf(c) // recover.go
-	s.reqs.latency.WithLabelValues("http", cmd).Observe(time.Since(start).Seconds())
+	s.b.RequestServed("http", cmd, time.Since(start))
 	if st := c.Response().StatusCode(); st >= 400 {
-		s.reqs.errs.WithLabelValues("http", cmd, strconv.Itoa(st)).Inc()
+		s.b.RequestFailed("http", cmd, strconv.Itoa(st))
 	}
 	return err
 }

@@ -70,7 +70,7 @@ func TestPanicBoundary(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	env := brokertest.NewWithOptions(t, broker.Options{Registerer: reg})
 	logs := &syncBuffer{}
-	srv, err := New(env.Broker, Options{Address: "127.0.0.1:0", Registerer: reg,
+	srv, err := New(env.Broker, Options{Address: "127.0.0.1:0",
 		Logger: slog.New(slog.NewTextHandler(logs, nil)),
 		JWT: JWT{Issuer: "iggy.apache.org", Audience: "iggy.apache.org", ValidIssuers: []string{"iggy.apache.org"},
 			ValidAudiences: []string{"iggy.apache.org"}, Expiry: time.Hour, Secret: []byte("0123456789abcdef0123456789abcdef")},

@@ -14,7 +14,6 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/shalemq/shale/admin"
 	"github.com/shalemq/shale/broker"
@@ -39,8 +38,6 @@ type Options struct {
 	// MetricsToken, when set, is the bearer token the metrics endpoint
 	// requires (metrics_token.go); unset, /metrics is public as in Iggy.
 	MetricsToken string
-	// Registerer receives the request metrics (shared with binproto's).
-	Registerer prometheus.Registerer
 	// Dashboard, when set, serves the admin dashboard at /ui.
 	Dashboard *admin.Options
 	// Logger receives request failures. Default slog.Default().
@@ -82,7 +79,6 @@ type Server struct {
 	ln   net.Listener
 	// publicPaths need no token; routes.go fills it (Server.public).
 	publicPaths []string
-	reqs        *requestMetrics
 	dash        *admin.Dashboard
 }
 
@@ -106,7 +102,7 @@ func New(b *broker.Broker, opts Options) (*Server, error) {
 	if _, err := signingMethod(opts.JWT.Algorithm); err != nil {
 		return nil, err
 	}
-	s := &Server{b: b, opts: opts, reqs: newRequestMetrics(opts.Registerer)}
+	s := &Server{b: b, opts: opts}
 	s.app = fiber.New(fiber.Config{
 		BodyLimit:             opts.MaxRequestSize,
 		DisableStartupMessage: true,
