@@ -15,7 +15,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
 COMMIT  ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null)
 LDFLAGS := -X github.com/shalemq/shale/broker.shaleVersion=$(VERSION) -X github.com/shalemq/shale/broker.shaleCommit=$(COMMIT)
 
-.PHONY: all build run test vet lint bench bench-peers fuzz generate clean sdk-suites
+.PHONY: all build run test vet lint bench bench-peers fuzz generate clean sdk-suites soak
 
 all: build
 
@@ -63,6 +63,16 @@ fuzz:
 # apache/iggy at server-0.8.0: make sdk-suites IGGY_SRC=../iggy
 sdk-suites:
 	IGGY_SRC=$(IGGY_SRC) integration/sdk-suites.sh
+
+# Mixed load on bin/shale with a SIGKILL every SOAK_KILL_EVERY (a range, drawn at
+# random each time) for SOAK_DURATION, then a check of everything acknowledged;
+# prints the totals (docs/reliability.md). `make test` runs a 30 s form.
+SOAK_DURATION   ?= 30m
+SOAK_KILL_EVERY ?= 10s-18s
+SOAK_TIMEOUT    ?= 3h
+soak: build
+	SOAK_DURATION=$(SOAK_DURATION) SOAK_KILL_EVERY=$(SOAK_KILL_EVERY) TEST_SHALE_BINARY=$(CURDIR)/$(BIN) \
+	  $(GO) test -tags $(TAGS) -run '^TestSoak$$' -v -count=1 -timeout $(SOAK_TIMEOUT) ./integration/
 
 generate:
 	$(GO) generate ./...
