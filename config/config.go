@@ -278,6 +278,13 @@ type Admin struct {
 	Dashboard     Dashboard     `koanf:"dashboard"`
 	Metrics       AdminMetrics  `koanf:"metrics"`
 	LoginThrottle LoginThrottle `koanf:"login_throttle"` // login.go
+	Profiling     Profiling     `koanf:"profiling"`
+}
+
+// Profiling is [admin.profiling]: Go's pprof endpoints on an address of
+// their own, off unless an address is set.
+type Profiling struct {
+	Address string `koanf:"address"`
 }
 
 // AdminMetrics is [admin.metrics].

@@ -89,6 +89,9 @@ func (c *Config) Validate() error {
 	v.loginThrottle(&c.Admin.LoginThrottle)
 	v.cluster(&c.Cluster)
 	v.address("websocket.address", c.Websocket.Address)
+	if c.Admin.Profiling.Address != "" {
+		v.address("admin.profiling.address", c.Admin.Profiling.Address)
+	}
 	v.check(c.File.UnknownKeys == UnknownKeysError || c.File.UnknownKeys == UnknownKeysWarn, "config.unknown_keys",
 		"unknown policy %q: want %q or %q", c.File.UnknownKeys, UnknownKeysError, UnknownKeysWarn)
 

@@ -134,6 +134,7 @@ and request latency percentiles; --output writes it as JSON, and
 	f.StringVarP(&rate, "rate-limit", "r", "", "pace producers to this many payload bytes a second in total, e.g. 50MB (default: unpaced)")
 	f.DurationVar(&cfg.Sample, "sampling-time", 100*time.Millisecond, "width of one point of the time series")
 	f.StringVar(&cfg.StreamPrefix, "stream-prefix", "bench-stream-", "streams are named PREFIX1 … PREFIXN")
+	f.IntVar(&cfg.IdleConnections, "idle-connections", 0, "also open this many logged-in connections that stay idle for the run")
 	f.StringVarP(&output, "output", "o", "", "write the report as JSON to this file")
 	f.StringVar(&chart, "chart", "", "also draw the report as SVG to this file")
 	f.BoolVar(&noProgess, "no-progress", false, "no progress line, even on a terminal")

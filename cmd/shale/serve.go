@@ -165,10 +165,18 @@ func start(cfg *config.Config, follower bool, environ []string, logger *slog.Log
 	if err != nil {
 		return nil, err
 	}
+	prof, err := listenProfiling(cfg.Admin.Profiling.Address) // serve_profiling.go
+	if err != nil {
+		socks.close()
+		return nil, err
+	}
 	s := &server{logger: logger, serveErr: make(chan error, 4)}
 	defer func() {
 		if err != nil {
 			socks.close()
+			if prof != nil {
+				_ = prof.Close()
+			}
 			s.closeAll()
 		}
 	}()
@@ -270,6 +278,10 @@ func start(cfg *config.Config, follower bool, environ []string, logger *slog.Log
 
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
+	if prof != nil {
+		serveProfiling(ctx, s, prof, logger)
+		prof = nil // closed when ctx ends
+	}
 	if m := cfg.DataMaintenance.Messages; m.CleanerEnabled {
 		respect := m.RespectConsumerOffsets
 		sw, err := retention.New(l, retention.Options{Interval: m.Interval.Std(), RespectConsumerOffsets: &respect,
