@@ -88,6 +88,10 @@ type Config struct {
 	Sample time.Duration
 	// StreamPrefix names the streams: <prefix>1 … <prefix>N.
 	StreamPrefix string
+	// IdleConnections are opened with Dial (so logged in) before the clock
+	// starts and held, unused, until the run ends: what a server pays for
+	// connected clients that do nothing.
+	IdleConnections int
 }
 
 // ErrConfig wraps every problem Validate finds.
@@ -163,6 +167,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Kind == PinnedProducerAndConsumer && c.Producers != c.Consumers {
 		bad("%s pairs consumer i with producer i: producers (%d) and consumers (%d) must be equal", c.Kind, c.Producers, c.Consumers)
+	}
+	if c.IdleConnections < 0 || c.IdleConnections > 100_000 {
+		bad("idle connections %d: want 0..100000", c.IdleConnections)
 	}
 	if c.Batches < 0 || c.Duration < 0 || c.Warmup < 0 || c.Sample <= 0 {
 		bad("batches, duration, warm-up and sample must not be negative")

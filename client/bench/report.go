@@ -96,6 +96,7 @@ type Params struct {
 	WarmupS     float64 `json:"warmup_s,omitempty"`
 	RateLimit   uint64  `json:"rate_limit_bytes_s,omitempty"`
 	SampleMs    float64 `json:"sample_ms"`
+	Idle        int     `json:"idle_connections,omitempty"`
 }
 
 // Env describes where the client ran.
@@ -112,7 +113,7 @@ func (c *Config) params() Params {
 	return Params{Producers: c.Producers, Consumers: c.Consumers, Streams: c.Streams, Partitions: c.Partitions,
 		MessageSize: c.MessageSize, BatchSize: c.BatchSize, Batches: c.Batches,
 		DurationS: c.Duration.Seconds(), WarmupS: c.Warmup.Seconds(), RateLimit: c.RateLimit,
-		SampleMs: float64(c.Sample) / float64(time.Millisecond)}
+		SampleMs: float64(c.Sample) / float64(time.Millisecond), Idle: c.IdleConnections}
 }
 
 // newHist covers 1 µs to 10 minutes at 3 significant digits.
@@ -262,6 +263,9 @@ func (r *Report) WriteText(w io.Writer) error {
 		r.Kind, r.Transport, p.Producers, p.Consumers, p.Streams, p.Partitions, p.MessageSize, p.BatchSize)
 	if p.RateLimit > 0 {
 		fmt.Fprintf(&b, ", paced to %.1f MB/s", float64(p.RateLimit)/1e6)
+	}
+	if p.Idle > 0 {
+		fmt.Fprintf(&b, ", %d idle connections", p.Idle)
 	}
 	b.WriteString("\n")
 	line := func(name string, s Summary) {

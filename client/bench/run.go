@@ -94,6 +94,15 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Report, error) {
 		}
 		clients[i] = cl
 	}
+	idle, err := r.dialIdle(ctx)
+	defer func() {
+		for _, cl := range idle {
+			_ = cl.Close()
+		}
+	}()
+	if err != nil {
+		return nil, err
+	}
 	if c.Kind == BalancedConsumerGroup {
 		for i, cl := range clients {
 			s, _ := c.target(i)
@@ -577,4 +586,37 @@ func loadAvg() string {
 		return ""
 	}
 	return strings.Join(f[:3], " ")
+}
+
+// dialIdle opens the configured idle connections, 16 at a time. It returns
+// what it opened even on error, for the caller to close.
+func (r *run) dialIdle(ctx context.Context) ([]*client.Client, error) {
+	n := r.cfg.IdleConnections
+	if n == 0 {
+		return nil, nil
+	}
+	idle := make([]*client.Client, n)
+	errs := make([]error, n)
+	sem := make(chan struct{}, 16)
+	var wg sync.WaitGroup
+	for i := range idle {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			idle[i], errs[i] = r.cfg.Dial(ctx)
+		}()
+	}
+	wg.Wait()
+	kept := idle[:0]
+	for _, cl := range idle {
+		if cl != nil {
+			kept = append(kept, cl)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return kept, fmt.Errorf("idle connections: %d of %d failed: %w", n-len(kept), n, err)
+	}
+	return kept, nil
 }
