@@ -18,10 +18,11 @@ const (
 	// once (accepted, then closed): the peer sees a reset, as when a host
 	// goes away.
 	LinkCut
-	// LinkBlackhole keeps connections open and accepts new ones, but drops
-	// every byte in both directions: the peer sees silence, as when a
-	// switch drops packets.
-	LinkBlackhole
+	// LinkStall keeps connections open and accepts new ones, but holds
+	// every byte in both directions: the peers see silence, as when a
+	// switch drops packets. Healed, the held bytes go through, as TCP's
+	// retransmission would deliver them.
+	LinkStall
 )
 
 func (s LinkState) String() string {
@@ -30,8 +31,8 @@ func (s LinkState) String() string {
 		return "up"
 	case LinkCut:
 		return "cut"
-	case LinkBlackhole:
-		return "blackhole"
+	case LinkStall:
+		return "stall"
 	}
 	return "?"
 }
@@ -47,14 +48,15 @@ type LinkProxy struct {
 	target string
 	state  atomic.Int32
 
-	mu     sync.Mutex
-	conns  map[*proxiedConn]struct{}
-	closed bool
-	wg     sync.WaitGroup
+	mu      sync.Mutex
+	conns   map[*proxiedConn]struct{}
+	closed  bool
+	changed chan struct{} // closed and replaced at every change of state
+	wg      sync.WaitGroup
 
 	accepted  atomic.Int64
 	forwarded atomic.Int64 // bytes passed on, both directions
-	dropped   atomic.Int64 // bytes swallowed by a blackhole
+	held      atomic.Int64 // reads held back by a stall
 }
 
 type proxiedConn struct{ client, server net.Conn }
@@ -71,7 +73,7 @@ func NewLinkProxy(target string) (*LinkProxy, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &LinkProxy{ln: ln, target: target, conns: map[*proxiedConn]struct{}{}}
+	p := &LinkProxy{ln: ln, target: target, conns: map[*proxiedConn]struct{}{}, changed: make(chan struct{})}
 	p.wg.Add(1)
 	go p.acceptLoop()
 	return p, nil
@@ -88,14 +90,23 @@ func (p *LinkProxy) State() LinkState { return LinkState(p.state.Load()) }
 
 // Set changes the link's state. Cutting closes the open connections.
 func (p *LinkProxy) Set(s LinkState) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	p.state.Store(int32(s))
 	if s == LinkCut {
-		p.mu.Lock()
 		for c := range p.conns {
 			c.close()
 		}
-		p.mu.Unlock()
 	}
+	close(p.changed)
+	p.changed = make(chan struct{})
+}
+
+// waitChange returns a channel closed at the next change of state.
+func (p *LinkProxy) waitChange() <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.changed
 }
 
 // Accepted is the number of connections accepted so far.
@@ -104,8 +115,8 @@ func (p *LinkProxy) Accepted() int64 { return p.accepted.Load() }
 // Forwarded is the number of bytes passed on so far, both directions.
 func (p *LinkProxy) Forwarded() int64 { return p.forwarded.Load() }
 
-// Dropped is the number of bytes a blackhole swallowed so far.
-func (p *LinkProxy) Dropped() int64 { return p.dropped.Load() }
+// Held is the number of reads a stall has held back so far.
+func (p *LinkProxy) Held() int64 { return p.held.Load() }
 
 // Close stops the proxy and closes its connections.
 func (p *LinkProxy) Close() error {
@@ -114,6 +125,8 @@ func (p *LinkProxy) Close() error {
 	for c := range p.conns {
 		c.close()
 	}
+	close(p.changed)
+	p.changed = make(chan struct{})
 	p.mu.Unlock()
 	err := p.ln.Close()
 	p.wg.Wait()
@@ -168,27 +181,46 @@ func (p *LinkProxy) serve(client net.Conn) {
 	p.mu.Unlock()
 }
 
-// pump copies src to dst while the link is up, and reads and drops while
-// it is blackholed.
+// pump copies src to dst while the link is up, and holds what it read
+// while the link is stalled.
 func (p *LinkProxy) pump(dst io.Writer, src io.Reader) {
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := src.Read(buf)
-		if n > 0 {
-			switch p.State() {
-			case LinkUp:
-				if _, werr := dst.Write(buf[:n]); werr != nil {
-					return
-				}
-				p.forwarded.Add(int64(n))
-			case LinkBlackhole:
-				p.dropped.Add(int64(n))
-			case LinkCut:
-				return
-			}
+		if n > 0 && !p.deliver(dst, buf[:n]) {
+			return
 		}
 		if err != nil {
 			return
+		}
+	}
+}
+
+// deliver writes b once the link is up; false when the link was cut, the
+// proxy closed or the write failed.
+func (p *LinkProxy) deliver(dst io.Writer, b []byte) bool {
+	counted := false
+	for {
+		ch := p.waitChange()
+		p.mu.Lock()
+		closed := p.closed
+		p.mu.Unlock()
+		if closed {
+			return false
+		}
+		switch p.State() {
+		case LinkUp:
+			p.forwarded.Add(int64(len(b))) // before: the peer may look at once
+			_, err := dst.Write(b)
+			return err == nil
+		case LinkCut:
+			return false
+		case LinkStall:
+			if !counted {
+				p.held.Add(1)
+				counted = true
+			}
+			<-ch
 		}
 	}
 }

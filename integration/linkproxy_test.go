@@ -102,26 +102,37 @@ func TestLinkProxyCutAndHeal(t *testing.T) {
 	}
 }
 
-func TestLinkProxyBlackhole(t *testing.T) {
+func TestLinkProxyStall(t *testing.T) {
 	p := newProxy(t, echoServer(t))
 	c := dialLine(t, p.Addr())
 	if _, err := c.roundTrip("before", 10*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	p.Set(LinkBlackhole)
+	p.Set(LinkStall)
 	// The connection stays open and silent: the read times out. (The wait
 	// is how long silence is checked, not a speed assertion.)
-	if got, err := c.roundTrip("lost", 300*time.Millisecond); !isTimeout(err) {
-		t.Fatalf("across a blackhole: %q %v, want a timeout", got, err)
+	if got, err := c.roundTrip("held", 300*time.Millisecond); !isTimeout(err) {
+		t.Fatalf("across a stall: %q %v, want a timeout", got, err)
 	}
-	if p.Dropped() == 0 {
-		t.Fatal("blackhole dropped nothing")
+	if p.Held() == 0 {
+		t.Fatal("stall held nothing")
+	}
+	// A new connection is accepted and stalls too.
+	d := dialLine(t, p.Addr())
+	if got, err := d.roundTrip("new", 300*time.Millisecond); !isTimeout(err) {
+		t.Fatalf("new connection across a stall: %q %v, want a timeout", got, err)
 	}
 	p.Set(LinkUp)
-	// The stream lost bytes, as a dropped segment would have: start over.
-	d := dialLine(t, p.Addr())
-	if got, err := d.roundTrip("after", 10*time.Second); err != nil || got != "after" {
-		t.Fatalf("after heal: %q %v", got, err)
+	// Healed, the held bytes arrive in order, as retransmission would
+	// deliver them.
+	for _, lc := range []*lineConn{c, d} {
+		_ = lc.SetDeadline(time.Now().Add(10 * time.Second))
+		if s, err := lc.r.ReadString('\n'); err != nil || (s != "held\n" && s != "new\n") {
+			t.Fatalf("held line after heal: %q %v", s, err)
+		}
+		if got, err := lc.roundTrip("after", 10*time.Second); err != nil || got != "after" {
+			t.Fatalf("after heal: %q %v", got, err)
+		}
 	}
 }
 
