@@ -15,7 +15,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
 COMMIT  ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null)
 LDFLAGS := -X github.com/shalemq/shale/broker.shaleVersion=$(VERSION) -X github.com/shalemq/shale/broker.shaleCommit=$(COMMIT)
 
-.PHONY: all build run test vet lint bench bench-peers fuzz generate clean sdk-suites soak
+.PHONY: all build run test vet lint bench bench-peers fuzz generate clean sdk-suites soak cluster-soak
 
 all: build
 
@@ -73,6 +73,11 @@ SOAK_TIMEOUT    ?= 3h
 soak: build
 	SOAK_DURATION=$(SOAK_DURATION) SOAK_KILL_EVERY=$(SOAK_KILL_EVERY) TEST_SHALE_BINARY=$(CURDIR)/$(BIN) \
 	  $(GO) test -tags $(TAGS) -run '^TestSoak$$' -v -count=1 -timeout $(SOAK_TIMEOUT) ./integration/
+
+# The cluster's leader-kill test (docs/cluster.md) with 50 SIGKILLs of the
+# leader instead of make test's 5; TEST_SHALE_CLUSTER_KILLS sets another number.
+cluster-soak:
+	TEST_SHALE_CLUSTER_SOAK=1 $(GO) test -tags $(TAGS) -run '^TestClusterLeaderKill$$' -count=1 -timeout 90m -v ./integration/
 
 generate:
 	$(GO) generate ./...
