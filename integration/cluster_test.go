@@ -17,9 +17,11 @@ import (
 // TEST_SHALE_CLUSTER=1 runs them anyway.
 const clusterEngineWired = false
 
+func clusterTestsForced() bool { return os.Getenv("TEST_SHALE_CLUSTER") != "" }
+
 func requireClusterEngine(t *testing.T) {
 	t.Helper()
-	if !clusterEngineWired && os.Getenv("TEST_SHALE_CLUSTER") == "" {
+	if !clusterEngineWired && !clusterTestsForced() {
 		t.Skip("the raft engine is not wired into shale serve yet; TEST_SHALE_CLUSTER=1 runs this anyway")
 	}
 }
