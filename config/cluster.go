@@ -17,6 +17,7 @@ type Cluster struct {
 	Enabled bool        `koanf:"enabled"`
 	Name    string      `koanf:"name"`
 	Node    ClusterNode `koanf:"node"`
+	Raft    ClusterRaft `koanf:"raft"`
 }
 
 // ClusterNode is [cluster.node]: this node and the others advertised.
@@ -40,6 +41,10 @@ type ClusterPeer struct {
 	Name  string
 	IP    string
 	Ports PeerPorts
+	// RaftID and RaftAddress are shale's: the peer's raft id and raft
+	// transport address ([cluster.raft], docs/cluster.md).
+	RaftID      uint64
+	RaftAddress string
 }
 
 // PeerPorts are a peer's advertised ports; nil means "not given".
@@ -95,8 +100,12 @@ func parsePeers(raw any) (ClusterPeers, error) {
 				p.IP, err = peerString(v)
 			case "ports":
 				err = p.Ports.parse(v)
+			case "raft_id":
+				p.RaftID, err = peerUint(v)
+			case "raft_address":
+				p.RaftAddress, err = peerString(v)
 			default:
-				err = fmt.Errorf("unknown key %q: want name, ip or ports", k)
+				err = fmt.Errorf("unknown key %q: want name, ip, ports, raft_id or raft_address", k)
 			}
 			if err != nil {
 				return nil, fmt.Errorf("entry %d: %s: %w", i, k, err)
@@ -112,6 +121,20 @@ func peerString(v any) (string, error) {
 		return s, nil
 	}
 	return "", wrongType(v, "a string")
+}
+
+func peerUint(v any) (uint64, error) {
+	switch x := v.(type) {
+	case int64:
+		if x >= 0 {
+			return uint64(x), nil
+		}
+	case string:
+		if n, err := strconv.ParseUint(strings.TrimSpace(x), 10, 64); err == nil {
+			return n, nil
+		}
+	}
+	return 0, wrongType(v, "a whole number ≥ 0")
 }
 
 func (p *PeerPorts) parse(v any) error {
@@ -155,14 +178,18 @@ func tomlPeers(peers ClusterPeers) string {
 				ports = append(ports, fmt.Sprintf("%s = %d", name, *v))
 			}
 		}
-		items[i] = fmt.Sprintf("{ name = %s, ip = %s, ports = { %s } }", tomlString(p.Name), tomlString(p.IP), strings.Join(ports, ", "))
+		raft := ""
+		if p.RaftID != 0 || p.RaftAddress != "" {
+			raft = fmt.Sprintf(", raft_id = %d, raft_address = %s", p.RaftID, tomlString(p.RaftAddress))
+		}
+		items[i] = fmt.Sprintf("{ name = %s, ip = %s, ports = { %s }%s }", tomlString(p.Name), tomlString(p.IP), strings.Join(ports, ", "), raft)
 	}
 	return "[" + strings.Join(items, ", ") + "]"
 }
 
 // peerEnv matches Iggy's indexed variables for the peers, such as
 // CLUSTER_NODE_OTHERS_0_PORTS_TCP (after the prefix; indexes 0-9).
-var peerEnv = regexp.MustCompile(`^CLUSTER_NODE_OTHERS_([0-9])_(NAME|IP|PORTS_TCP|PORTS_QUIC|PORTS_HTTP|PORTS_WEBSOCKET)$`)
+var peerEnv = regexp.MustCompile(`^CLUSTER_NODE_OTHERS_([0-9])_(NAME|IP|PORTS_TCP|PORTS_QUIC|PORTS_HTTP|PORTS_WEBSOCKET|RAFT_ID|RAFT_ADDRESS)$`)
 
 // peerVars collects IGGY_/SHALE_CLUSTER_NODE_OTHERS_<i>_* values; as in
 // Iggy, setting any of them replaces the whole list from the file.
@@ -182,6 +209,42 @@ func (pv peerVars) set(i int, field, value string) {
 		return
 	}
 	pv[i][strings.ToLower(field)] = value
+}
+
+// ClusterRaft is [cluster.raft], shale's own: replication of this node's
+// database with raft (docs/cluster.md). Off by default; it needs
+// cluster.enabled and a raft_id and raft_address on every other node.
+type ClusterRaft struct {
+	Enabled        bool     `koanf:"enabled"`
+	NodeID         int      `koanf:"node_id"`
+	Address        string   `koanf:"address"`
+	Tick           Duration `koanf:"tick"`
+	ElectionTicks  int      `koanf:"election_ticks"`
+	HeartbeatTicks int      `koanf:"heartbeat_ticks"`
+}
+
+// raft checks [cluster.raft] when it is on.
+func (v *validator) raft(c *Cluster, durability string) {
+	r := c.Raft
+	if !r.Enabled {
+		return
+	}
+	v.check(c.Enabled, "cluster.raft.enabled", "needs cluster.enabled = true")
+	v.check(r.NodeID >= 1, "cluster.raft.node_id", "must be at least 1")
+	v.address("cluster.raft.address", r.Address)
+	v.check(r.Tick > 0, "cluster.raft.tick", "must be more than 0")
+	v.check(r.HeartbeatTicks >= 1, "cluster.raft.heartbeat_ticks", "must be at least 1, got %d", r.HeartbeatTicks)
+	v.check(r.ElectionTicks > r.HeartbeatTicks, "cluster.raft.election_ticks", "must be more than heartbeat_ticks (%d), got %d", r.HeartbeatTicks, r.ElectionTicks)
+	v.check(durability == DurabilitySync, "cluster.raft.enabled", "needs system.durability.mode = %q: an acknowledged write must be on disk on a quorum", DurabilitySync)
+	ids := map[uint64]bool{uint64(max(r.NodeID, 0)): true}
+	for i, p := range c.Node.Others {
+		key := fmt.Sprintf("cluster.node.others[%d]", i)
+		if v.check(p.RaftID >= 1, key+".raft_id", "must be at least 1 while cluster.raft.enabled") {
+			v.check(!ids[p.RaftID], key+".raft_id", "%d is already another node's raft id", p.RaftID)
+			ids[p.RaftID] = true
+		}
+		v.check(strings.TrimSpace(p.RaftAddress) != "", key+".raft_address", "must not be empty while cluster.raft.enabled")
+	}
 }
 
 func (pv peerVars) list() []any {

@@ -88,6 +88,7 @@ func (c *Config) Validate() error {
 	v.backup(&c.Backup)
 	v.loginThrottle(&c.Admin.LoginThrottle)
 	v.cluster(&c.Cluster)
+	v.raft(&c.Cluster, c.System.Durability.Mode)
 	v.address("websocket.address", c.Websocket.Address)
 	if c.Admin.Profiling.Address != "" {
 		v.address("admin.profiling.address", c.Admin.Profiling.Address)

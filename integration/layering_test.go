@@ -26,8 +26,11 @@ var allowed = map[string][]string{
 	"wire/rest":            {"wire"},
 	"broker":               {"broker/auth", "log", "wire"},
 	"broker/auth":          {"kv", "wire"},
-	"broker/brokertest":    {"broker", "broker/auth", "log", "kv", "kv/kvtest", "wire"},
-	"listeners/binproto":   {"broker", "wire"},
+	// The replication engine sits beside the broker, on kv: it replicates
+	// the batches the broker's layers commit (docs/cluster.md).
+	"cluster":            {"kv", "wire"},
+	"broker/brokertest":  {"broker", "broker/auth", "log", "kv", "kv/kvtest", "wire"},
+	"listeners/binproto": {"broker", "wire"},
 	// Test helpers only: a client's conversation with a binary listener.
 	"listeners/binproto/binprototest": {"broker/brokertest", "client", "wire", "wire/wiretest"},
 	"listeners/tcp":                   {"listeners/binproto", "broker", "wire"},
@@ -46,6 +49,7 @@ var allowed = map[string][]string{
 var restricted = map[string][]string{
 	"github.com/cockroachdb/pebble": {"kv", "kv/kvtest"},
 	"github.com/knadh/koanf":        {"config"},
+	"go.etcd.io/raft":               {"cluster"},
 	"github.com/quic-go/quic-go":    {"listeners/quic", "client"},
 	"github.com/gofiber/fiber":      {"listeners/http", "admin"},
 	"github.com/valyala/fasthttp":   {"listeners/http", "admin"},

@@ -62,6 +62,7 @@ type Durable struct {
 	b      *pebble.Batch // PipelineNoSyncWait: wait for its fsync
 	ticket uint64        // DurabilityInterval: wait for the sync covering it
 	start  time.Time
+	wait   func() error // a replicated commit (replicate.go): its outcome
 }
 
 // Commit applies b to the database; its writes become visible to readers at
@@ -88,6 +89,17 @@ type Durable struct {
 // Commit returns ErrDiskFull (nothing written) when free space is below the
 // minimum, ErrFailed after an earlier failure, ErrClosed after Close.
 func (db *DB) Commit(b *Batch) (Durable, error) {
+	if r := db.repl.Load(); r != nil {
+		return db.commitReplicated(*r, b)
+	}
+	return db.CommitLocal(b)
+}
+
+// CommitLocal is Commit without the Replicator: it writes b to this
+// database only. The replication engine writes its own log and applies
+// committed entries through it; nothing else should call it while a
+// Replicator is set.
+func (db *DB) CommitLocal(b *Batch) (Durable, error) {
 	if err := db.acquire(); err != nil {
 		b.Close()
 		return Durable{}, err
@@ -142,6 +154,8 @@ func (db *DB) Commit(b *Batch) (Durable, error) {
 // have reached the disk; the DB then refuses further commits (ErrFailed).
 func (d Durable) Wait() error {
 	switch {
+	case d.wait != nil:
+		return d.wait()
 	case d.b != nil:
 		err := d.b.SyncWait()
 		if err == nil {

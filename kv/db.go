@@ -59,7 +59,8 @@ type DB struct {
 		warnedStats atomic.Bool
 	}
 
-	interval *intervalSyncer // nil unless DurabilityInterval
+	repl     atomic.Pointer[Replicator] // replicate.go; nil: commits are local
+	interval *intervalSyncer            // nil unless DurabilityInterval
 	metrics  *metrics
 }
 

@@ -17,6 +17,10 @@ const (
 	// TagMeta keys hold metadata: kind u8, ids → record (streams, topics,
 	// partitions, consumer groups, users, tokens, id allocators).
 	TagMeta byte = 'M'
+	// TagRaft keys hold the replication engine's own state (cluster):
+	// its log entries, hard state, applied index and snapshot metadata.
+	// They are never replicated themselves.
+	TagRaft byte = 'R'
 )
 
 // Metadata kinds: the byte after TagMeta. Two packages keep records under

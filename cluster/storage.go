@@ -1,0 +1,314 @@
+package cluster
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+
+	"go.etcd.io/raft/v3"
+	pb "go.etcd.io/raft/v3/raftpb"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/shalemq/shale/kv"
+)
+
+// The raft state lives in the node's one Pebble database under kv.TagRaft
+// (docs/cluster.md "Storage"):
+//
+//	R h            → HardState (protobuf)
+//	R s            → SnapshotMetadata of the log's compaction point (protobuf)
+//	R a            → applied index u64, term u64; written in every apply batch
+//	R e <index u64> → Entry (protobuf), the entries after the compaction point
+//
+// raft reads the log from a raft.MemoryStorage that mirrors these keys: it
+// holds only the entries after the compaction point, which is moved up
+// after every CompactEvery applied entries.
+const (
+	keyHardState byte = 'h'
+	keySnapMeta  byte = 's'
+	keyApplied   byte = 'a'
+	keyEntry     byte = 'e'
+)
+
+func raftKey(k byte) []byte { return kv.NewKey(nil, kv.TagRaft).U8(k) }
+
+func entryKey(index uint64) []byte { return kv.NewKey(nil, kv.TagRaft).U8(keyEntry).U64(index) }
+
+// entriesEnd bounds every entry key.
+var entriesEnd = kv.PrefixEnd(nil, raftKey(keyEntry))
+
+func encodeApplied(index, term uint64) []byte {
+	b := binary.BigEndian.AppendUint64(nil, index)
+	return binary.BigEndian.AppendUint64(b, term)
+}
+
+// stored is what a node finds in its database at start.
+type stored struct {
+	hs      *pb.HardState
+	meta    *pb.SnapshotMetadata
+	entries []*pb.Entry
+	applied uint64
+}
+
+// loadState reads the raft state; a database without any (a new node, or a
+// single node being turned into a cluster member) gets the initial state:
+// a compaction point at index 1, term 1 with every node a voter. Every
+// node of a new cluster starts from that same point, so no bootstrap
+// entries are needed. A database that already holds messages keeps them:
+// it is the starting state of this node only, so a cluster must be formed
+// from empty nodes or from copies of one node (docs/cluster.md).
+func loadState(db *kv.DB, voters []uint64) (*stored, error) {
+	st := &stored{}
+	v, ok, err := db.Get(nil, raftKey(keySnapMeta))
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		st.meta = &pb.SnapshotMetadata{Index: new(uint64(1)), Term: new(uint64(1)), ConfState: &pb.ConfState{Voters: voters}}
+		st.hs = &pb.HardState{Term: new(uint64(1)), Commit: new(uint64(1))}
+		st.applied = 1
+		b := db.NewBatch()
+		if err := setProto(b, raftKey(keySnapMeta), st.meta); err != nil {
+			return nil, err
+		}
+		if err := setProto(b, raftKey(keyHardState), st.hs); err != nil {
+			return nil, err
+		}
+		if err := b.Set(raftKey(keyApplied), encodeApplied(1, 1)); err != nil {
+			return nil, err
+		}
+		if err := commitSync(db, b); err != nil {
+			return nil, err
+		}
+		return st, nil
+	}
+	st.meta = &pb.SnapshotMetadata{}
+	if err := proto.Unmarshal(v, st.meta); err != nil {
+		return nil, fmt.Errorf("cluster: snapshot metadata: %w", err)
+	}
+	st.hs = &pb.HardState{}
+	if v, ok, err := db.Get(nil, raftKey(keyHardState)); err != nil {
+		return nil, err
+	} else if ok {
+		if err := proto.Unmarshal(v, st.hs); err != nil {
+			return nil, fmt.Errorf("cluster: hard state: %w", err)
+		}
+	}
+	if v, ok, err := db.Get(nil, raftKey(keyApplied)); err != nil {
+		return nil, err
+	} else if ok && len(v) == 16 {
+		st.applied = binary.BigEndian.Uint64(v)
+	} else {
+		return nil, errors.New("cluster: applied index missing")
+	}
+	it, err := db.NewIter(entryKey(st.meta.GetIndex()+1), entriesEnd)
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	next := st.meta.GetIndex() + 1
+	for ok := it.First(); ok; ok = it.Next() {
+		v, err := it.Value()
+		if err != nil {
+			return nil, err
+		}
+		e := &pb.Entry{}
+		if err := proto.Unmarshal(v, e); err != nil {
+			return nil, fmt.Errorf("cluster: entry %x: %w", it.Key(), err)
+		}
+		if e.GetIndex() != next {
+			return nil, fmt.Errorf("cluster: log entry %d where %d was expected", e.GetIndex(), next)
+		}
+		next++
+		st.entries = append(st.entries, e)
+	}
+	return st, it.Error()
+}
+
+// memoryStorage builds raft's view of the stored log.
+func (st *stored) memoryStorage() (*raft.MemoryStorage, error) {
+	ms := raft.NewMemoryStorage()
+	if err := ms.ApplySnapshot(&pb.Snapshot{Metadata: st.meta}); err != nil {
+		return nil, err
+	}
+	if err := ms.SetHardState(st.hs); err != nil {
+		return nil, err
+	}
+	if err := ms.Append(st.entries); err != nil {
+		return nil, err
+	}
+	return ms, nil
+}
+
+func setProto(b *kv.Batch, key []byte, m proto.Message) error {
+	v, err := proto.Marshal(m)
+	if err != nil {
+		return err
+	}
+	return b.Set(key, v)
+}
+
+// commitSync writes b locally and waits for the WAL fsync (Pebble groups
+// it with whatever else is syncing).
+func commitSync(db *kv.DB, b *kv.Batch) error {
+	d, err := db.CommitLocal(b)
+	if err != nil {
+		return err
+	}
+	return d.Wait()
+}
+
+// persist writes new log entries and the hard state in one synced batch,
+// first removing any stored tail the new entries replace.
+func (n *Node) persist(entries []*pb.Entry, hs *pb.HardState) error {
+	b := n.db.NewBatch()
+	if len(entries) > 0 {
+		first := entries[0].GetIndex()
+		if first <= n.lastStored {
+			if err := b.DeleteRange(entryKey(first), entriesEnd); err != nil {
+				b.Close()
+				return err
+			}
+		}
+		for _, e := range entries {
+			if err := setProto(b, entryKey(e.GetIndex()), e); err != nil {
+				b.Close()
+				return err
+			}
+		}
+	}
+	if !raft.IsEmptyHardState(hs) {
+		if err := setProto(b, raftKey(keyHardState), hs); err != nil {
+			b.Close()
+			return err
+		}
+	}
+	if b.Empty() {
+		b.Close()
+		return nil
+	}
+	if err := commitSync(n.db, b); err != nil {
+		return err
+	}
+	if len(entries) > 0 {
+		if err := n.ms.Append(entries); err != nil {
+			return err
+		}
+		n.lastStored = entries[len(entries)-1].GetIndex()
+	}
+	if !raft.IsEmptyHardState(hs) {
+		return n.ms.SetHardState(hs)
+	}
+	return nil
+}
+
+// compact moves the compaction point up to applied-LogKeep once more than
+// CompactEvery entries precede it: raft's copy and the stored entries go,
+// a follower that needs them later gets a snapshot instead. The deletion
+// is written after the apply batches of those entries in the same WAL, so
+// it can never be durable without them.
+func (n *Node) compact() error {
+	first, _ := n.ms.FirstIndex()
+	if n.applied < first+n.cfg.CompactEvery+n.cfg.LogKeep {
+		return nil
+	}
+	at := n.applied - n.cfg.LogKeep
+	snap, err := n.ms.CreateSnapshot(at, n.confState, nil)
+	if err != nil {
+		return err
+	}
+	if err := n.ms.Compact(at); err != nil {
+		return err
+	}
+	b := n.db.NewBatch()
+	if err := b.DeleteRange(entryKey(0), entryKey(at+1)); err != nil {
+		b.Close()
+		return err
+	}
+	if err := setProto(b, raftKey(keySnapMeta), snap.GetMetadata()); err != nil {
+		b.Close()
+		return err
+	}
+	n.metrics.compactions.Inc()
+	return n.db.ApplyNoSync(b)
+}
+
+// snapshotData encodes every replicated key of this database, as of the
+// applied index (the driver is the only writer, and it is here): uvarint
+// key length, key, uvarint value length, value, repeated.
+func (n *Node) snapshotData() ([]byte, error) {
+	it, err := n.db.NewIter(nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	var out []byte
+	for ok := it.First(); ok; ok = it.Next() {
+		k := it.Key()
+		if len(k) > 0 && k[0] == kv.TagRaft {
+			continue
+		}
+		v, err := it.Value()
+		if err != nil {
+			return nil, err
+		}
+		out = binary.AppendUvarint(out, uint64(len(k)))
+		out = append(out, k...)
+		out = binary.AppendUvarint(out, uint64(len(v)))
+		out = append(out, v...)
+	}
+	return out, it.Error()
+}
+
+// installSnapshot replaces every replicated key with the snapshot's and
+// drops the whole stored log, in one synced batch.
+func (n *Node) installSnapshot(snap *pb.Snapshot) error {
+	meta := snap.GetMetadata()
+	b := n.db.NewBatchWithSize(len(snap.GetData()) + 1024)
+	fail := func(err error) error { b.Close(); return err }
+	if err := b.DeleteRange([]byte{0}, []byte{kv.TagRaft}); err != nil {
+		return fail(err)
+	}
+	if err := b.DeleteRange([]byte{kv.TagRaft + 1}, []byte{math.MaxUint8}); err != nil {
+		return fail(err)
+	}
+	data := snap.GetData()
+	for len(data) > 0 {
+		var kv2 [2][]byte
+		for i := range kv2 {
+			l, w := binary.Uvarint(data)
+			if w <= 0 || uint64(len(data)-w) < l {
+				return fail(errors.New("cluster: malformed snapshot"))
+			}
+			kv2[i], data = data[w:w+int(l)], data[w+int(l):]
+		}
+		if len(kv2[0]) == 0 || kv2[0][0] == kv.TagRaft {
+			return fail(errors.New("cluster: snapshot holds a raft key"))
+		}
+		if err := b.Set(kv2[0], kv2[1]); err != nil {
+			return fail(err)
+		}
+	}
+	if err := b.DeleteRange(entryKey(0), entriesEnd); err != nil {
+		return fail(err)
+	}
+	if err := b.Set(raftKey(keyApplied), encodeApplied(meta.GetIndex(), meta.GetTerm())); err != nil {
+		return fail(err)
+	}
+	if err := setProto(b, raftKey(keySnapMeta), &pb.SnapshotMetadata{Index: meta.Index, Term: meta.Term, ConfState: meta.ConfState}); err != nil {
+		return fail(err)
+	}
+	if err := commitSync(n.db, b); err != nil {
+		return err
+	}
+	if err := n.ms.ApplySnapshot(&pb.Snapshot{Metadata: meta}); err != nil {
+		return err
+	}
+	n.applied = meta.GetIndex()
+	n.lastStored = meta.GetIndex()
+	n.confState = meta.GetConfState()
+	n.dirty = true
+	n.metrics.snapshotsInstalled.Inc()
+	return nil
+}
