@@ -10,6 +10,10 @@
 # What runs, each against a fresh server with root iggy/iggy:
 #   go    bdd/go/tests/tcp_test         the Go SDK's ginkgo suite (TCP)
 #   go    bdd/go/tests (basic messaging) the cucumber scenario, through godog
+#   go    bdd/go/tests (leader redirection) the cluster scenarios, through godog,
+#                                        against a single server on 8090 and a
+#                                        two-node cluster on 8091 (node-1, led)
+#                                        and 8092 (docs/cluster.md)
 #   node  foreign/node src/e2e/*.e2e.ts  the Node SDK's e2e suite (TCP), less
 #                                        the cluster test, which expects Iggy's
 #                                        mocked two-node metadata
@@ -35,7 +39,8 @@ BIN=$ROOT/bin/shale
 WORK=$(mktemp -d)
 PID=
 UI_PID=
-trap 'stop; [ -z "$UI_PID" ] || kill "$UI_PID" 2>/dev/null; rm -rf "$WORK"' EXIT
+CLUSTER_PIDS=()
+trap 'stop; stop_cluster; [ -z "$UI_PID" ] || kill "$UI_PID" 2>/dev/null; rm -rf "$WORK"' EXIT
 
 stop() {
 	if [ -n "$PID" ]; then kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; PID=; fi
@@ -58,6 +63,89 @@ start() {
 	echo "shale did not start:"; cat "$WORK/server.log"; exit 1
 }
 
+stop_cluster() {
+	local p
+	for p in "${CLUSTER_PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+	CLUSTER_PIDS=()
+}
+
+# cluster_conf i: node-i's configuration in a two-node cluster (client TCP
+# 809i, QUIC 808i, HTTP 300i, raft 909i; the peer's the same with its own
+# digit). node-2 waits three times longer before it calls an election, so
+# node-1, which the feature expects to lead, leads.
+cluster_conf() {
+	local i=$1 j=$((3 - $1))
+	cat <<EOF
+[tcp]
+address = "127.0.0.1:809$i"
+[quic]
+address = "127.0.0.1:808$i"
+[http]
+address = "127.0.0.1:300$i"
+[cluster]
+enabled = true
+name = "shale-cluster"
+[cluster.node.current]
+name = "node-$i"
+ip = "127.0.0.1"
+[cluster.raft]
+enabled = true
+node_id = $i
+address = "127.0.0.1:909$i"
+tick = "100 ms"
+election_ticks = $((i == 1 ? 10 : 30))
+heartbeat_ticks = 1
+[[cluster.node.others]]
+name = "node-$j"
+ip = "127.0.0.1"
+ports = { tcp = 809$j, quic = 808$j, http = 300$j }
+raft_id = $j
+raft_address = "127.0.0.1:909$j"
+EOF
+}
+
+start_cluster_node() {
+	local i=$1
+	rm -f "$WORK/node-$i/data/runtime/ports.json"
+	env IGGY_ROOT_USERNAME=iggy IGGY_ROOT_PASSWORD=iggy "$BIN" serve --config "$WORK/node-$i/shale.toml" \
+		--data "$WORK/node-$i/data" >>"$WORK/node-$i/server.log" 2>&1 &
+	CLUSTER_PIDS[$i]=$!
+	for _ in $(seq 100); do
+		[ -s "$WORK/node-$i/data/runtime/ports.json" ] && return 0
+		sleep 0.1
+	done
+	echo "node-$i did not start:"; cat "$WORK/node-$i/server.log"; return 1
+}
+
+# leader_of port: the name of the node the server on port reports as the
+# healthy leader, or nothing.
+leader_of() {
+	"$BIN" --tcp-server-address "127.0.0.1:$1" -u iggy -p iggy -o json cluster metadata 2>/dev/null |
+		python3 -c 'import json,sys; print(next((n["name"] for n in json.load(sys.stdin)["nodes"] if n["role"]=="leader" and n["status"]=="healthy"), ""))' 2>/dev/null || true
+}
+
+# start_cluster: both nodes, until both report node-1 as the leader. Should
+# node-2 win an election all the same, a graceful stop hands its
+# leadership on to node-1 and node-2 comes back as a follower.
+start_cluster() {
+	stop_cluster
+	local i try
+	for i in 1 2; do
+		rm -rf "$WORK/node-$i" && mkdir -p "$WORK/node-$i/data"
+		cluster_conf "$i" >"$WORK/node-$i/shale.toml"
+		start_cluster_node "$i" || return 1
+	done
+	for try in $(seq 600); do
+		if [ "$(leader_of 8091)" = node-1 ] && [ "$(leader_of 8092)" = node-1 ]; then return 0; fi
+		if [ $((try % 100)) = 0 ] && [ "$(leader_of 8092)" = node-2 ]; then
+			kill "${CLUSTER_PIDS[2]}"; wait "${CLUSTER_PIDS[2]}" 2>/dev/null || true
+			start_cluster_node 2 || return 1
+		fi
+		sleep 0.1
+	done
+	echo "no cluster led by node-1:"; tail -n 20 "$WORK"/node-*/server.log; return 1
+}
+
 failed=0
 run() {
 	local name=$1; shift
@@ -77,6 +165,7 @@ mkdir -p "$WORK/godog"
 cp -r "$IGGY_SRC/bdd/go/." "$WORK/godog/"
 sed -i "s#=> ../../foreign/go#=> $IGGY_SRC/foreign/go#" "$WORK/godog/go.mod"
 mkdir -p "$WORK/scenarios" && cp "$IGGY_SRC/bdd/scenarios/basic_messaging.feature" "$WORK/scenarios/"
+cp "$IGGY_SRC/bdd/scenarios/leader_redirection.feature" "$WORK/scenarios/"
 cat >"$WORK/godog/tests/suite_test.go" <<'EOF'
 package tests
 
@@ -86,17 +175,40 @@ import (
 	"github.com/cucumber/godog"
 )
 
-func TestFeatures(t *testing.T) {
+func runFeature(t *testing.T, init func(*godog.ScenarioContext), path string) {
 	s := godog.TestSuite{
-		ScenarioInitializer: initBasicMessagingScenario,
-		Options:             &godog.Options{Format: "progress", Paths: []string{"../../scenarios/basic_messaging.feature"}, TestingT: t},
+		ScenarioInitializer: init,
+		Options:             &godog.Options{Format: "progress", Paths: []string{path}, TestingT: t},
 	}
 	if s.Run() != 0 {
 		t.Fatal("failing feature tests")
 	}
 }
+
+func TestBasicMessaging(t *testing.T) {
+	runFeature(t, initBasicMessagingScenario, "../../scenarios/basic_messaging.feature")
+}
+
+func TestLeaderRedirection(t *testing.T) {
+	runFeature(t, initLeaderRedirectionScenario, "../../scenarios/leader_redirection.feature")
+}
 EOF
-run "go sdk: basic messaging (godog)" bash -c "cd '$WORK/godog' && go test -count=1 ./tests/"
+run "go sdk: basic messaging (godog)" bash -c "cd '$WORK/godog' && go test -count=1 -run TestBasicMessaging ./tests/"
+
+# The leader-redirection feature finds its servers through
+# IGGY_TCP_ADDRESS{,_LEADER,_FOLLOWER}: a single server without clustering
+# on 8090, the cluster's leader on 8091 and a follower on 8092.
+mkdir -p "$WORK/probe" && cluster_conf 1 >"$WORK/probe/shale.toml"
+if ! probe=$("$BIN" serve --check-config --config "$WORK/probe/shale.toml" --data "$WORK/probe/data" 2>&1); then
+	echo "== go sdk: leader redirection (godog)"
+	echo "-- skipped: this shale does not run a raft cluster:"; echo "$probe" | head -n 3
+else
+	start
+	start_cluster || failed=1
+	run "go sdk: leader redirection (godog)" env IGGY_TCP_ADDRESS=127.0.0.1:8090 IGGY_TCP_ADDRESS_LEADER=127.0.0.1:8091 \
+		IGGY_TCP_ADDRESS_FOLLOWER=127.0.0.1:8092 bash -c "cd '$WORK/godog' && go test -count=1 -run TestLeaderRedirection ./tests/"
+	stop_cluster
+fi
 
 NODE=$IGGY_SRC/foreign/node
 if [ ! -d "$NODE/node_modules" ]; then (cd "$NODE" && npm ci --ignore-scripts --no-audit --no-fund); fi
