@@ -144,12 +144,17 @@ func TestClusterPartition(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// A follower cut off: the leader and the other follower are a majority.
+	// A follower refuses writes, and keeps none.
 	l, err := c.WaitLeader(time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
 	f := c.Others(l)[0]
+	if sendRefused(t, c, w, f, 999) != nil {
+		t.Fatalf("follower %s acknowledged a send", c.Nodes[f].Name)
+	}
+
+	// A follower cut off: the leader and the other follower are a majority.
 	c.Isolate(f, LinkCut)
 	if err := w.WaitProgress(20, time.Minute); err != nil {
 		t.Fatalf("%s cut off: %v", c.Nodes[f].Name, err)
@@ -164,6 +169,11 @@ func TestClusterPartition(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	held, err := c.Dial(context.Background(), l, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
 	c.Isolate(l, LinkStall)
 	minority := sendToMinority(t, c, w, l, 1000)
 	nl, err := c.WaitLeader(time.Minute, c.Others(l)...)
@@ -188,6 +198,21 @@ func TestClusterPartition(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	minority += sendToMinority(t, c, w, l, 1001)
+	// Demoted, it closed the connections of its clients, so they look for
+	// the new leader.
+	for deadline := time.Now().Add(time.Minute); ; {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err := held.Ping(ctx)
+		cancel()
+		if err != nil {
+			t.Logf("a client of the demoted leader: %v", err)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s, demoted, still serves a client connection opened while it led", c.Nodes[l].Name)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 
 	c.HealAll()
 	if err := w.WaitProgress(10, time.Minute); err != nil {
@@ -198,16 +223,26 @@ func TestClusterPartition(t *testing.T) {
 }
 
 // sendToMinority sends one batch as producer straight to node i, cut off
-// from the others, and fails the test if it is acknowledged. The keys are
-// recorded forbidden: the checker fails if any node keeps one.
+// from the others, and fails the test if it is acknowledged.
 func sendToMinority(t *testing.T, c *Cluster, w *Workload, i int, producer uint64) int {
+	t.Helper()
+	err := sendRefused(t, c, w, i, producer)
+	if err == nil {
+		t.Fatalf("%s, cut off from the majority, acknowledged a send", c.Nodes[i].Name)
+	}
+	return 1
+}
+
+// sendRefused sends one batch as producer straight to node i and returns
+// the error it answers (nil: acknowledged). The keys are recorded
+// forbidden: the checker fails if any node keeps one.
+func sendRefused(t *testing.T, c *Cluster, w *Workload, i int, producer uint64) error {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cl, err := c.Dial(ctx, i, 10*time.Second)
 	if err != nil {
-		t.Logf("%s (cut off) refuses a connection: %v", c.Nodes[i].Name, err)
-		return 0
+		return err
 	}
 	defer cl.Close()
 	keys := make([]MsgKey, w.Batch)
@@ -218,9 +253,8 @@ func sendToMinority(t *testing.T, c *Cluster, w *Workload, i int, producer uint6
 	}
 	w.Ledger.Forbidden(0, keys)
 	err = cl.Send(ctx, wire.NamedID(w.Stream), wire.NamedID(w.Topic), wire.PartitionID(0), len(keys), msgs)
-	if err == nil {
-		t.Fatalf("%s, cut off from the majority, acknowledged a send", c.Nodes[i].Name)
+	if err != nil {
+		t.Logf("%s refused a send: %v", c.Nodes[i].Name, err)
 	}
-	t.Logf("%s (cut off) refused a send: %v", c.Nodes[i].Name, err)
-	return 1
+	return err
 }
