@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 
 	"golang.org/x/crypto/argon2"
@@ -28,6 +29,20 @@ var DefaultHashParams = HashParams{Time: 2, Memory: 19 * 1024, Threads: 1}
 // slows the suite.
 var TestHashParams = HashParams{Time: 1, Memory: 64, Threads: 1}
 
+// hashSlots bounds the argon2id computations running at once to the
+// processors the runtime may use. Each holds Memory KiB (19 MiB by default)
+// for its duration and keeps one processor busy, so more at once finish no
+// sooner, but a burst of logins (a thousand clients connecting, or anyone
+// repeating a wrong password in parallel) would otherwise hold 19 MiB per
+// login in flight (docs/performance.md, "Scaling").
+var hashSlots = make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
+
+func idKey(pw string, salt []byte, p HashParams, n uint32) []byte {
+	hashSlots <- struct{}{}
+	defer func() { <-hashSlots }()
+	return argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, n)
+}
+
 const (
 	saltLen = 16
 	keyLen  = 32
@@ -40,7 +55,7 @@ func HashPassword(pw string, p HashParams) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", err
 	}
-	key := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, keyLen)
+	key := idKey(pw, salt, p, keyLen)
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.Memory, p.Time, p.Threads,
 		b64.EncodeToString(salt), b64.EncodeToString(key)), nil
@@ -59,7 +74,7 @@ func VerifyPassword(hash, pw string) bool {
 	if err != nil {
 		return false
 	}
-	got := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, uint32(len(key)))
+	got := idKey(pw, salt, p, uint32(len(key)))
 	return subtle.ConstantTimeCompare(got, key) == 1
 }
 
