@@ -15,7 +15,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
 COMMIT  ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null)
 LDFLAGS := -X github.com/shalemq/shale/broker.shaleVersion=$(VERSION) -X github.com/shalemq/shale/broker.shaleCommit=$(COMMIT)
 
-.PHONY: all build run test vet lint bench bench-peers fuzz generate clean sdk-suites soak cluster-soak
+.PHONY: all build run test vet lint bench bench-peers bench-scaling fuzz generate clean sdk-suites soak cluster-soak
 
 all: build
 
@@ -50,6 +50,12 @@ bench:
 PEERS ?=
 bench-peers: build
 	PEERS=$(PEERS) integration/bench-peers.sh
+
+# The scaling rows of docs/performance.md that need a prepared server: 100 M stored
+# messages polled cold, a retention sweep, a backup and 1,000 idle connections under
+# load. FILL, MB, IDLE and ONLY are read from the environment.
+bench-scaling: build
+	integration/bench-scaling.sh
 
 # Runs every fuzz target for FUZZTIME each (go test -fuzz takes one target at a time).
 fuzz:
