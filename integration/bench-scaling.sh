@@ -127,11 +127,11 @@ if on stored; then
 fi
 
 if on retention; then
-	note "retention: topic max size 1 GiB, sweep every second, produce $((MB * 4)) MB"
-	shale_start SHALE_SYSTEM_TOPIC_MAX_SIZE="1 GiB" SHALE_DATA_MAINTENANCE_MESSAGES_INTERVAL="1 s" \
+	note "retention: topic max size 256 MiB (segments of 64 MiB), sweep every second, produce $((MB * 2)) MB"
+	shale_start SHALE_SYSTEM_SEGMENT_SIZE="64 MiB" SHALE_SYSTEM_TOPIC_MAX_SIZE="256 MiB" SHALE_DATA_MAINTENANCE_MESSAGES_INTERVAL="1 s" \
 		SHALE_DATA_MAINTENANCE_MESSAGES_RESPECT_CONSUMER_OFFSETS=false
-	j=$(sb retention-produce pp tcp --producers $W --partitions $W -b "$((b * 4))") &&
-		row "produce while retention sweeps (topic capped at 1 GiB)" "$j" \
+	j=$(sb retention-produce pp tcp --producers $W --partitions $W -b "$((b * 2))") &&
+		row "produce while retention sweeps (topic capped at 256 MiB)" "$j" \
 			deleted_mb="$(metric shale_retention_bytes_deleted_total | awk '{printf "%.0f", $1 / 1e6}')"
 fi
 
