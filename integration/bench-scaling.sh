@@ -4,8 +4,9 @@
 # poll on a fresh database against one holding FILL small messages (polled back cold,
 # after a restart with the database's files dropped from the page cache), produce
 # while the retention sweeper deletes and while a backup is taken, and produce with
-# 1,000 idle connections open. Every row records the server's peak RSS (VmHWM) and the
-# load average.
+# 1,000 idle connections open. Each of the last three comes right after a control row (the
+# same produce without the sweep, the backup or the connections), so the pair compares at
+# one load. Every row records the server's peak RSS (VmHWM) and the load average.
 #
 # Environment (all optional):
 #   FILL=100000000   messages stored before the "stored" rows (16-byte payloads)
@@ -127,7 +128,9 @@ if on stored; then
 fi
 
 if on retention; then
-	note "retention: topic max size 256 MiB (segments of 64 MiB), sweep every second, produce $((MB * 2)) MB"
+	note "retention: control (no cap), then topic max size 256 MiB (segments of 64 MiB), sweep every second, produce $((MB * 2)) MB"
+	shale_start
+	j=$(sb retention-control pp tcp --producers $W --partitions $W -b "$((b * 2))") && row "control: produce $((MB * 2)) MB, no retention" "$j"
 	shale_start SHALE_SYSTEM_SEGMENT_SIZE="64 MiB" SHALE_SYSTEM_TOPIC_MAX_SIZE="256 MiB" SHALE_DATA_MAINTENANCE_MESSAGES_INTERVAL="1 s" \
 		SHALE_DATA_MAINTENANCE_MESSAGES_RESPECT_CONSUMER_OFFSETS=false
 	j=$(sb retention-produce pp tcp --producers $W --partitions $W -b "$((b * 2))") &&
@@ -139,6 +142,8 @@ if on backup; then
 	note "backup: $MB MB stored, then produce $MB MB while a backup runs"
 	shale_start
 	produce backup-pre backup-pre- >/dev/null || true
+	j=$(produce backup-control backup-ctl-) && row "control: produce, $MB MB stored, no backup" "$j"
+	KEEP=1 shale_start # the same data; the peak RSS starts again
 	t0=$(date +%s.%N)
 	"$SHALE" backup --out "$WORK/backup.tar" --http-api-url "http://127.0.0.1:$HTTP_PORT" --username iggy --password "$PASS" \
 		--no-progress >>"$LOG" 2>&1 &
@@ -152,6 +157,8 @@ fi
 
 if on idle; then
 	note "idle: produce $MB MB with $IDLE idle connections open"
+	shale_start
+	j=$(produce idle-control idle-ctl-) && row "control: produce, no idle connections" "$j"
 	shale_start
 	before=$(rss_mib)
 	# RSS every 0.2 s while the run lasts: its peak (VmHWM) includes the burst of
