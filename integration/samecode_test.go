@@ -35,44 +35,61 @@ func TestSameCodeOnEveryTransport(t *testing.T) {
 	short := "ab"
 	one := wire.AppendSendMessage(nil, make([]byte, 16), 1, []byte("m"), nil)
 
+	shortID := wire.Partitioning{Kind: wire.PartitionByID, Value: []byte{1, 0}}
 	cases := []struct {
 		name   string
 		asRoot bool
 		req    wire.Request
 		want   *wire.Error
+		// reqFor, when set, builds the request per transport (for a
+		// request that succeeds, so the second does not find the name
+		// taken).
+		reqFor func(transport string) wire.Request
 	}{
 		{"create user, bad status, read_users only", false,
-			&wire.CreateUser{Username: "someone", Password: "secret", Status: bad}, wire.ErrUnauthorized},
+			&wire.CreateUser{Username: "someone", Password: "secret", Status: bad}, wire.ErrUnauthorized, nil},
 		{"create user, read_users only", false,
-			&wire.CreateUser{Username: "someone", Password: "secret", Status: good}, wire.ErrUnauthorized},
+			&wire.CreateUser{Username: "someone", Password: "secret", Status: good}, wire.ErrUnauthorized, nil},
 		{"create user, bad status", true,
-			&wire.CreateUser{Username: "someone", Password: "secret", Status: bad}, wire.ErrInvalidCommand},
+			&wire.CreateUser{Username: "someone", Password: "secret", Status: bad}, wire.ErrInvalidCommand, nil},
 		{"create user, short username before bad status", true,
-			&wire.CreateUser{Username: short, Password: "secret", Status: bad}, wire.ErrInvalidUsername},
+			&wire.CreateUser{Username: short, Password: "secret", Status: bad}, wire.ErrInvalidUsername, nil},
 		{"create user, short password", true,
-			&wire.CreateUser{Username: "someone", Password: short, Status: good}, wire.ErrInvalidPassword},
+			&wire.CreateUser{Username: "someone", Password: short, Status: good}, wire.ErrInvalidPassword, nil},
 		{"update user, bad status", true,
-			&wire.UpdateUser{User: wire.NamedID("reader"), Status: &bad}, wire.ErrInvalidCommand},
+			&wire.UpdateUser{User: wire.NamedID("reader"), Status: &bad}, wire.ErrInvalidCommand, nil},
 		{"update user, short username", true,
-			&wire.UpdateUser{User: wire.NamedID("reader"), Username: &short}, wire.ErrInvalidUsername},
+			&wire.UpdateUser{User: wire.NamedID("reader"), Username: &short}, wire.ErrInvalidUsername, nil},
 		{"update user, bad status, read_users only", false,
-			&wire.UpdateUser{User: wire.NamedID("reader"), Status: &bad}, wire.ErrUnauthorized},
+			&wire.UpdateUser{User: wire.NamedID("reader"), Status: &bad}, wire.ErrUnauthorized, nil},
 		{"send with an empty messages key", true,
 			&wire.SendMessages{Stream: stream, Topic: topic, Partitioning: wire.Partitioning{Kind: wire.PartitionByMessageKey},
-				Count: 1, Messages: one}, wire.ErrInvalidKeyValueLength},
-		{"create stream, name taken", true, &wire.CreateStream{NameRef: wire.NameRef{Name: "taken"}}, wire.ErrStreamNameAlreadyExists},
-		{"create stream, read_users only", false, &wire.CreateStream{NameRef: wire.NameRef{Name: "other"}}, wire.ErrUnauthorized},
-		{"delete a missing stream", true, &wire.DeleteStream{StreamRef: wire.StreamRef{Stream: wire.NumericID(999)}}, wire.ErrStreamIDNotFound},
+				Count: 1, Messages: one}, wire.ErrInvalidKeyValueLength, nil},
+		{"create stream, name taken", true, &wire.CreateStream{NameRef: wire.NameRef{Name: "taken"}}, wire.ErrStreamNameAlreadyExists, nil},
+		{"create stream, read_users only", false, &wire.CreateStream{NameRef: wire.NameRef{Name: "other"}}, wire.ErrUnauthorized, nil},
+		{"delete a missing stream", true, &wire.DeleteStream{StreamRef: wire.StreamRef{Stream: wire.NumericID(999)}}, wire.ErrStreamIDNotFound, nil},
 		{"create topic, too many partitions", true,
-			&wire.CreateTopic{Stream: stream, Name: "big", PartitionsCount: 1001, Compression: wire.CompressionNone}, wire.ErrTooManyPartitions},
+			&wire.CreateTopic{Stream: stream, Name: "big", PartitionsCount: 1001, Compression: wire.CompressionNone}, wire.ErrTooManyPartitions, nil},
 		{"create topic, unknown compression", true,
-			&wire.CreateTopic{Stream: stream, Name: "odd", PartitionsCount: 1, Compression: 9}, wire.ErrInvalidCommand},
+			&wire.CreateTopic{Stream: stream, Name: "odd", PartitionsCount: 1, Compression: 9}, wire.ErrInvalidCommand, nil},
 		{"create topic, name taken", true,
-			&wire.CreateTopic{Stream: stream, Name: "t", PartitionsCount: 1, Compression: wire.CompressionNone}, wire.ErrTopicNameAlreadyExists},
+			&wire.CreateTopic{Stream: stream, Name: "t", PartitionsCount: 1, Compression: wire.CompressionNone}, wire.ErrTopicNameAlreadyExists, nil},
 		{"change password, short new one", true,
-			&wire.ChangePassword{User: wire.NamedID("reader"), CurrentPassword: "reader-pass", NewPassword: short}, wire.ErrInvalidPassword},
+			&wire.ChangePassword{User: wire.NamedID("reader"), CurrentPassword: "reader-pass", NewPassword: short}, wire.ErrInvalidPassword, nil},
 		{"create consumer group, missing topic", true,
-			&wire.CreateConsumerGroup{Stream: stream, Topic: wire.NumericID(77), Name: "g"}, wire.ErrTopicIDNotFound},
+			&wire.CreateConsumerGroup{Stream: stream, Topic: wire.NumericID(77), Name: "g"}, wire.ErrTopicIDNotFound, nil},
+		// The parse-level rules: a partition id that is not 4 bytes (an
+		// empty one differs in Iggy itself: key-length code over HTTP, see
+		// listeners/http/badinput_test.go), deleting 0 partitions, and a
+		// replication factor of 0, which both clients send as "none".
+		{"send with a 2-byte partition id", true,
+			&wire.SendMessages{Stream: stream, Topic: topic, Partitioning: shortID, Count: 1, Messages: one}, wire.ErrInvalidCommand, nil},
+		{"delete 0 partitions", true,
+			&wire.DeletePartitions{PartitionsChange: wire.PartitionsChange{Stream: stream, Topic: topic}}, wire.ErrTooManyPartitions, nil},
+		{"create topic, replication factor 0 is the default", true, nil, &wire.Error{Name: "ok"},
+			func(tr string) wire.Request {
+				return &wire.CreateTopic{Stream: stream, Name: "rf0-" + tr, PartitionsCount: 1, Compression: wire.CompressionNone}
+			}},
 	}
 	transports := []struct {
 		name string
@@ -96,7 +113,11 @@ func TestSameCodeOnEveryTransport(t *testing.T) {
 	for _, tc := range cases {
 		codes := map[string]uint32{}
 		for _, tr := range transports {
-			_, err := sessions[tr.name][tc.asRoot].Do(ctx, tc.req)
+			req := tc.req
+			if tc.reqFor != nil {
+				req = tc.reqFor(tr.name)
+			}
+			_, err := sessions[tr.name][tc.asRoot].Do(ctx, req)
 			codes[tr.name] = wire.CodeOf(err)
 			if err == nil {
 				codes[tr.name] = 0

@@ -11,7 +11,7 @@ import (
 )
 
 func (s *Server) routes() {
-	a := s.app
+	a := identRouter{s.app} // jsonshape.go
 	// The public routes, the only ones that need no token (the binary
 	// protocol's public commands are marked in its command table).
 	s.public(fiber.MethodGet, "/", func(c *fiber.Ctx) error { return c.SendString("Iggy API") })
@@ -120,8 +120,11 @@ func bindJSON(c *fiber.Ctx, v any) error {
 		return err
 	}
 	body := c.Body()
-	if !json.Valid(body) {
+	if !validJSON(body) {
 		return errBodyNotJSON
+	}
+	if err := requireFields(body, v); err != nil {
+		return err
 	}
 	if err := json.Unmarshal(body, v); err != nil {
 		return unprocessable(err.Error())

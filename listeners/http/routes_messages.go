@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -200,6 +201,9 @@ func (s *Server) send(c *fiber.Ctx) error {
 	if err := jsonContentType(c); err != nil {
 		return err
 	}
+	if !utf8.Valid(c.Body()) { // serde's rule (jsonshape.go)
+		return errBodyNotJSON
+	}
 	p, batch, count, err := decodeSend(c.Body(), uint64(time.Now().UnixMicro()))
 	if err != nil {
 		return err
@@ -230,7 +234,7 @@ func decodeSend(body []byte, origin uint64) (broker.Partitioning, []byte, int, e
 // decodeSendJSON is the general decoder, built on encoding/json.
 func decodeSendJSON(body []byte, origin uint64) (broker.Partitioning, []byte, int, error) {
 	var p broker.Partitioning
-	if !json.Valid(body) {
+	if !validJSON(body) {
 		return p, nil, 0, errBodyNotJSON
 	}
 	var top map[string]json.RawMessage
