@@ -8,6 +8,10 @@ DATA    ?= local_data
 BENCHTIME ?= 1x
 BENCHCOUNT ?= 1
 FUZZTIME  ?= 10s
+# make test fuzzes each codec and the HTTP app this long (fuzz-short).
+FUZZSHORT ?= 2s
+FUZZSHORT_TARGETS := wire:FuzzRequestDecode wire:FuzzFrameHeader wire:FuzzSendMessages wire:FuzzResponseDecode \
+	listeners/binproto:FuzzServeFrame listeners/http:FuzzDecodeSend listeners/http:FuzzHTTPApp
 
 # shale's own version and commit, stamped into the binary (`shale version`).
 # Outside a git checkout they fall back to the Go build info, then "dev".
@@ -34,6 +38,16 @@ test: vet
 	$(GO) test -race -tags $(TAGS) ./...
 	# The 1 GiB disk-reclaim test skips itself under -race (too slow there).
 	$(GO) test -tags $(TAGS) -run TestSweepReclaimsDisk ./retention/
+	$(MAKE) fuzz-short
+
+# A few seconds of each codec fuzz target and the HTTP one, in CI; a
+# failure leaves its input under the package's testdata/fuzz.
+.PHONY: fuzz-short
+fuzz-short:
+	@for t in $(FUZZSHORT_TARGETS); do \
+	  pkg=$${t%%:*}; f=$${t#*:}; echo "== fuzz $$pkg $$f $(FUZZSHORT)"; \
+	  $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZSHORT) ./$$pkg/ || exit 1; \
+	done
 
 lint: vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

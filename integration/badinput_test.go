@@ -1,8 +1,11 @@
 package integration
 
 import (
+	"bufio"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -14,7 +17,7 @@ import (
 // TestBadInputOverHTTP is the short form, against the built binary over a
 // real socket, of listeners/http's TestBadInputTable, plus what only a
 // real socket shows: a body over http.max_request_size is 413 and a
-// 64 KiB header 431. Each answer has Iggy's status, and Iggy's JSON error
+// 64 KiB header 431 (or a reset). Each answer has Iggy's status, and Iggy's JSON error
 // body where a code applies; the server keeps serving and nothing of the
 // table was created.
 func TestBadInputOverHTTP(t *testing.T) {
@@ -50,6 +53,7 @@ func TestBadInputOverHTTP(t *testing.T) {
 		t.Fatalf("login: %d %s", st, b)
 	}
 	auth := map[string]string{"Authorization": "Bearer " + id.AccessToken.Token}
+	bearer := "Authorization: " + auth["Authorization"]
 	if st, b := do("POST", "/streams", `{"name":"s"}`, auth); st != 200 {
 		t.Fatalf("create stream: %d %s", st, b)
 	}
@@ -59,29 +63,22 @@ func TestBadInputOverHTTP(t *testing.T) {
 	topic := `{"name":"t2","partitions_count":1,"compression_algorithm":"none","message_expiry":0,"max_topic_size":0`
 	cases := []struct {
 		name, method, path, body string
-		header                   string
 		status                   int
 		code                     *wire.Error
 	}{
-		{"not JSON", "POST", "/streams", `{"name":`, "", 400, nil},
-		{"invalid UTF-8", "POST", "/streams", "{\"name\":\"\xff\"}", "", 400, nil},
-		{"wrong type", "POST", "/streams", `{"name":7}`, "", 422, nil},
-		{"missing field", "POST", "/streams", `{}`, "", 422, nil},
-		{"number over u32", "POST", "/streams/s/topics", topic + `,"partitions_count":4294967296}`, "", 422, nil},
-		{"payload not base64", "POST", "/streams/s/topics/t/messages", `{"partitioning":{"kind":"balanced","value":""},"messages":[{"id":0,"payload":"!!!!"}]}`, "", 422, nil},
-		{"replication factor 0", "POST", "/streams/s/topics", topic + `,"replication_factor":0}`, "", 400, wire.ErrInvalidReplicationFactor},
-		{"delete 0 partitions", "DELETE", "/streams/s/topics/t/partitions?partitions_count=0", "", "", 400, wire.ErrTooManyPartitions},
-		{"name of 256 bytes in the path", "GET", "/streams/" + strings.Repeat("n", 256), "", "", 400, wire.ErrInvalidIdentifier},
-		{"partition id not a number", "GET", "/streams/s/topics/t/messages/flush/x/true", "", "", 400, nil},
-		{"body over 2 MB", "POST", "/streams", `{"name":"` + strings.Repeat("x", 2_100_000) + `"}`, "", 413, nil},
-		{"64 KiB header", "GET", "/streams", "", strings.Repeat("h", 64<<10), 431, nil},
+		{"not JSON", "POST", "/streams", `{"name":`, 400, nil},
+		{"invalid UTF-8", "POST", "/streams", "{\"name\":\"\xff\"}", 400, nil},
+		{"wrong type", "POST", "/streams", `{"name":7}`, 422, nil},
+		{"missing field", "POST", "/streams", `{}`, 422, nil},
+		{"number over u32", "POST", "/streams/s/topics", topic + `,"partitions_count":4294967296}`, 422, nil},
+		{"payload not base64", "POST", "/streams/s/topics/t/messages", `{"partitioning":{"kind":"balanced","value":""},"messages":[{"id":0,"payload":"!!!!"}]}`, 422, nil},
+		{"replication factor 0", "POST", "/streams/s/topics", topic + `,"replication_factor":0}`, 400, wire.ErrInvalidReplicationFactor},
+		{"delete 0 partitions", "DELETE", "/streams/s/topics/t/partitions?partitions_count=0", "", 400, wire.ErrTooManyPartitions},
+		{"name of 256 bytes in the path", "GET", "/streams/" + strings.Repeat("n", 256), "", 400, wire.ErrInvalidIdentifier},
+		{"partition id not a number", "GET", "/streams/s/topics/t/messages/flush/x/true", "", 400, nil},
 	}
 	for _, tc := range cases {
-		hdr := map[string]string{"Authorization": auth["Authorization"]}
-		if tc.header != "" {
-			hdr["X-Padding"] = tc.header
-		}
-		st, b := do(tc.method, tc.path, tc.body, hdr)
+		st, b := do(tc.method, tc.path, tc.body, auth)
 		if st != tc.status {
 			t.Errorf("%s: %d %.200s, want %d", tc.name, st, b, tc.status)
 			continue
@@ -93,7 +90,42 @@ func TestBadInputOverHTTP(t *testing.T) {
 			}
 		}
 	}
+	// Sizes, over a raw connection: the server answers before reading
+	// what it refuses and closes, which can reset a client still writing.
+	// A body over http.max_request_size is refused from its
+	// Content-Length, before any of it is sent.
+	if st := rawStatus(t, s.Ports.HTTP, "POST /streams HTTP/1.1\r\nHost: x\r\n"+bearer+
+		"\r\nContent-Type: application/json\r\nContent-Length: 2100000\r\n\r\n"); st != 413 {
+		t.Errorf("body over 2 MB: %d, want 413", st)
+	}
+	// Headers over the read buffer: 431, or a reset if the refusal
+	// closes the connection before the answer reaches us (0).
+	if st := rawStatus(t, s.Ports.HTTP, "GET /streams HTTP/1.1\r\nHost: x\r\nX-Padding: "+strings.Repeat("h", 64<<10)+"\r\n\r\n"); st != 431 && st != 0 {
+		t.Errorf("64 KiB header: %d, want 431", st)
+	}
 	if st, b := do("GET", "/streams", "", auth); st != 200 || strings.Count(b, `"id":`) != 1 || !strings.Contains(b, `"topics_count":1`) {
 		t.Fatalf("after the table: %d %s", st, b)
 	}
+}
+
+// rawStatus writes req on a fresh connection and returns the answer's
+// status, or 0 when the connection ends (or is reset) before one.
+func rawStatus(t *testing.T, addr, req string) int {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_, _ = c.Write([]byte(req)) // a reset while writing still leaves the answer to read
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		return 0
+	}
+	var proto string
+	var status int
+	if _, err := fmt.Sscanf(line, "%s %d", &proto, &status); err != nil {
+		t.Fatalf("status line %q: %v", line, err)
+	}
+	return status
 }
