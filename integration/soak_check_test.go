@@ -290,11 +290,11 @@ func (r *soakRun) check(t *testing.T, dir string) {
 				unackedGone++
 			}
 			if n > 1 {
-				if st&seqRetried != 0 {
+				if st&seqRetried != 0 && !r.cfg.dedup {
 					retryDups += int(n) - 1
 				} else {
 					dups += int(n) - 1
-					bad.add("producer %d seq %d: stored %d times, sent once", p.id, seq, n)
+					bad.add("producer %d seq %d: stored %d times (sent again after a lost answer: %v, deduplication %v)", p.id, seq, n, st&seqRetried != 0, r.cfg.dedup)
 				}
 			}
 		}
@@ -329,7 +329,7 @@ func (r *soakRun) check(t *testing.T, dir string) {
 				}
 			}
 		}
-		if n > 1 && st&seqRetried == 0 {
+		if n > 1 && (st&seqRetried == 0 || r.cfg.dedup) {
 			rDups++
 			bad.add("expiring topic: seq %d stored %d times, sent once", seq, n)
 		}
@@ -378,8 +378,8 @@ func (r *soakRun) check(t *testing.T, dir string) {
 	sort.Strings(serverErrs)
 
 	lines := []string{
-		fmt.Sprintf("duration        %v, kills %d (SIGKILL every %v–%v), slowest restart to listening %v",
-			time.Since(r.began).Round(time.Second), r.kills, r.cfg.killMin, r.cfg.killMax, r.maxStart.Round(time.Millisecond)),
+		fmt.Sprintf("duration        %v, kills %d (SIGKILL every %v–%v), slowest restart to listening %v, deduplication %v",
+			time.Since(r.began).Round(time.Second), r.kills, r.cfg.killMin, r.cfg.killMax, r.maxStart.Round(time.Millisecond), r.cfg.dedup),
 		fmt.Sprintf("load            producers tcp,tcp,quic,http on %d partitions + 1 tcp on the expiring topic; g-auto members tcp,tcp,quic; single consumers tcp,http", soakPartitions),
 		fmt.Sprintf("acknowledged    %d messages in %d sends (%d messages stored on the checked topic)", acked, batches, total),
 		fmt.Sprintf("lost            %d", lost),

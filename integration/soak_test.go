@@ -45,6 +45,9 @@ type soakConfig struct {
 	killMin, killMax time.Duration
 	backupEvery      time.Duration
 	pace             time.Duration // pause between a producer's batches
+	// dedup turns on the server's message deduplication (SOAK_DEDUP=1):
+	// then a send repeated after a lost answer may not leave a copy either.
+	dedup bool
 }
 
 func soakConfigFromEnv(t *testing.T) soakConfig {
@@ -68,6 +71,7 @@ func soakConfigFromEnv(t *testing.T) soakConfig {
 		}
 		c.killMin, c.killMax = a, b
 	}
+	c.dedup = os.Getenv("SOAK_DEDUP") == "1"
 	c.backupEvery = max(c.duration/8, 10*time.Second)
 	if c.duration < 2*time.Minute {
 		c.backupEvery = c.duration * 2 / 5
@@ -541,12 +545,15 @@ type soakRun struct {
 func TestSoak(t *testing.T) {
 	cfg := soakConfigFromEnv(t)
 	env := []string{"SHALE_SYSTEM_LOGGING_LEVEL=info", "SHALE_DATA_MAINTENANCE_MESSAGES_INTERVAL=1s"}
+	if cfg.dedup {
+		env = append(env, "SHALE_SYSTEM_MESSAGE_DEDUPLICATION_ENABLED=true")
+	}
 	dir := t.TempDir()
 	r := &soakRun{cfg: cfg, sv: &soakServer{}}
 	r.sv.set(Start(t, dir, env...))
 	r.setup(t)
 	r.began = time.Now()
-	t.Logf("soak: %v, a SIGKILL every %v–%v, data in %s", cfg.duration, cfg.killMin, cfg.killMax, dir)
+	t.Logf("soak: %v, a SIGKILL every %v–%v, deduplication %v, data in %s", cfg.duration, cfg.killMin, cfg.killMax, cfg.dedup, dir)
 
 	loadCtx, stopLoad := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
