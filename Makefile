@@ -87,7 +87,8 @@ sdk-suites:
 # Mixed load on bin/shale with a SIGKILL every SOAK_KILL_EVERY (a range, drawn at
 # random each time) for SOAK_DURATION, then a check of everything acknowledged;
 # prints the totals (docs/reliability.md); SOAK_DEDUP=1 turns on the server's message
-# deduplication and then counts a copy left by a repeated send as a duplicate too.
+# deduplication and then counts a copy left by a repeated send as a duplicate too;
+# SOAK_DURABILITY=interval runs the server in that durability mode.
 # `make test` runs a 30 s form.
 SOAK_DURATION   ?= 30m
 SOAK_KILL_EVERY ?= 10s-18s

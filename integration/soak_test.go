@@ -48,6 +48,10 @@ type soakConfig struct {
 	// dedup turns on the server's message deduplication (SOAK_DEDUP=1):
 	// then a send repeated after a lost answer may not leave a copy either.
 	dedup bool
+	// durability is system.durability.mode (SOAK_DURABILITY; default the
+	// server's, "sync"). A SIGKILL ends the process, not the machine, so
+	// "interval" must lose nothing either.
+	durability string
 }
 
 func soakConfigFromEnv(t *testing.T) soakConfig {
@@ -72,6 +76,7 @@ func soakConfigFromEnv(t *testing.T) soakConfig {
 		c.killMin, c.killMax = a, b
 	}
 	c.dedup = os.Getenv("SOAK_DEDUP") == "1"
+	c.durability = os.Getenv("SOAK_DURABILITY")
 	c.backupEvery = max(c.duration/8, 10*time.Second)
 	if c.duration < 2*time.Minute {
 		c.backupEvery = c.duration * 2 / 5
@@ -225,7 +230,8 @@ type soakProducer struct {
 
 	mu      sync.Mutex
 	state   []uint8
-	started []int64 // unix nanos of each seq's first send (expiring topic)
+	started []int64 // unix nanos of each seq's first send
+	ackedAt []int64 // unix nanos of each seq's acknowledgement (0: none)
 	batches int
 	retries int // sends repeated after a lost answer
 }
@@ -251,6 +257,7 @@ func (p *soakProducer) run(ctx context.Context, sv *soakServer, cfg soakConfig, 
 		for range n {
 			p.state = append(p.state, seqSent)
 			p.started = append(p.started, now)
+			p.ackedAt = append(p.ackedAt, 0)
 		}
 		p.mu.Unlock()
 		for attempt := 0; ; attempt++ {
@@ -267,8 +274,10 @@ func (p *soakProducer) run(ctx context.Context, sv *soakServer, cfg soakConfig, 
 			cancel()
 			if err == nil {
 				p.mu.Lock()
+				now := time.Now().UnixNano()
 				for i := range uint64(n) {
 					p.state[seq+i] |= seqAcked
+					p.ackedAt[seq+i] = now
 				}
 				p.batches++
 				p.mu.Unlock()
@@ -345,6 +354,21 @@ type consumeStats struct {
 	polls, delivered, joins, leaves, reads atomic.Int64
 	mu                                     sync.Mutex
 	backwards, gaps, corrupt               []string
+	seen                                   map[uint32][]bool // per producer, the seqs delivered to a consumer
+}
+
+func (s *consumeStats) sawSeq(producer uint32, seq uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.seen == nil {
+		s.seen = map[uint32][]bool{}
+	}
+	l := s.seen[producer]
+	for uint64(len(l)) <= seq {
+		l = append(l, false)
+	}
+	l[seq] = true
+	s.seen[producer] = l
 }
 
 func (s *consumeStats) flag(list *[]string, format string, args ...any) {
@@ -364,8 +388,10 @@ func (s *consumeStats) checkPoll(who string, pm wire.PolledMessages) (first, las
 		}
 		last = m.Offset()
 		n++
-		if _, _, err := soakDecode(m); err != nil {
+		if prod, seq, err := soakDecode(m); err != nil {
 			s.flag(&s.corrupt, "%s: partition %d: %v", who, pm.PartitionID, err)
+		} else {
+			s.sawSeq(prod, seq)
 		}
 	}
 	if it.Err() != nil || n != int(pm.Count) {
@@ -538,6 +564,7 @@ type soakRun struct {
 	errs      errTally
 	backups   soakBackups
 	kills     int
+	killedAt  []time.Time
 	maxStart  time.Duration
 	began     time.Time
 }
@@ -548,12 +575,15 @@ func TestSoak(t *testing.T) {
 	if cfg.dedup {
 		env = append(env, "SHALE_SYSTEM_MESSAGE_DEDUPLICATION_ENABLED=true")
 	}
+	if cfg.durability != "" {
+		env = append(env, "SHALE_SYSTEM_DURABILITY_MODE="+cfg.durability)
+	}
 	dir := t.TempDir()
 	r := &soakRun{cfg: cfg, sv: &soakServer{}}
 	r.sv.set(Start(t, dir, env...))
 	r.setup(t)
 	r.began = time.Now()
-	t.Logf("soak: %v, a SIGKILL every %v–%v, deduplication %v, data in %s", cfg.duration, cfg.killMin, cfg.killMax, cfg.dedup, dir)
+	t.Logf("soak: %v, a SIGKILL every %v–%v, deduplication %v, durability %q, data in %s", cfg.duration, cfg.killMin, cfg.killMax, cfg.dedup, cfg.durability, dir)
 
 	loadCtx, stopLoad := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
@@ -587,6 +617,7 @@ func TestSoak(t *testing.T) {
 		r.sv.mu.Lock()
 		s := r.sv.s
 		r.sv.mu.Unlock()
+		r.killedAt = append(r.killedAt, time.Now())
 		s.Kill()
 		r.kills++
 		t0 := time.Now()
