@@ -342,16 +342,15 @@ func (c *Cluster) SelfLeader(ctx context.Context, i int) (bool, error) {
 	return false, fmt.Errorf("%s does not list itself: %+v", c.Nodes[i].Name, md.Nodes)
 }
 
-// Leader returns the first node among those given (default: the running
-// ones) that says it is the leader, or -1.
+// Leader returns the first node among those given (default: all) that
+// says it is the leader, or -1. A node that is down refuses the
+// connection at once. (Safe to call from the load's goroutines: it reads
+// nothing Start and Kill change.)
 func (c *Cluster) Leader(ctx context.Context, among ...int) int {
 	if len(among) == 0 {
-		among = c.Running()
+		among = c.Others()
 	}
 	for _, i := range among {
-		if c.Nodes[i].Server == nil {
-			continue
-		}
 		qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		ok, err := c.SelfLeader(qctx, i)
 		cancel()
