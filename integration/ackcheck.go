@@ -295,15 +295,25 @@ func (l *Ledger) checkReplica(r *CheckReport, rep Replica) (messages, duplicates
 		})
 		r.problem("%s: %d acknowledged messages lost, first %s (partition %d)", rep.Node, len(lost), lost[0], l.partition[lost[0]])
 	}
+	var rolledBack int
+	var first string
 	for _, o := range l.observed {
 		msgs := rep.Partitions[o.partition]
+		what := ""
 		if o.offset >= uint64(len(msgs)) {
-			r.problem("%s partition %d: offset %d read from %s (%s) is gone", rep.Node, o.partition, o.offset, o.node, o.key)
-			continue
+			what = fmt.Sprintf("partition %d: offset %d read from %s (%s) is gone", o.partition, o.offset, o.node, o.key)
+		} else if k, err := ParseChecked(msgs[o.offset]); err == nil && k != o.key {
+			what = fmt.Sprintf("partition %d offset %d: holds %s, %s read %s there", o.partition, o.offset, k, o.node, o.key)
 		}
-		if k, err := ParseChecked(msgs[o.offset]); err == nil && k != o.key {
-			r.problem("%s partition %d offset %d: holds %s, %s read %s there", rep.Node, o.partition, o.offset, k, o.node, o.key)
+		if what != "" {
+			if rolledBack == 0 {
+				first = what
+			}
+			rolledBack++
 		}
+	}
+	if rolledBack > 0 {
+		r.problem("%s: %d reads rolled back, first: %s", rep.Node, rolledBack, first)
 	}
 	return messages, duplicates
 }

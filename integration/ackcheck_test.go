@@ -185,7 +185,7 @@ func TestCheckFindsRolledBackRead(t *testing.T) {
 	l.Ambiguous(0, []MsgKey{k(1, 1), k(1, 2)})
 	l.Observed("node-2", 0, 1, k(1, 2))
 	wantProblem(t, Check(l, replicasOf(1, map[uint32][]wire.Message{0: partitionOf(k(1, 1))}, nil)),
-		"offset 1 read from node-2 (p1/s2) is gone")
+		"node-1: 1 reads rolled back, first: partition 0: offset 1 read from node-2 (p1/s2) is gone")
 	wantProblem(t, Check(l, replicasOf(1, map[uint32][]wire.Message{0: partitionOf(k(1, 2), k(1, 1))}, nil)),
 		"holds p1/s1, node-2 read p1/s2 there")
 }

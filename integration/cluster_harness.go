@@ -38,7 +38,7 @@ type ClusterNode struct {
 	Dir, Config            string
 	TCP, QUIC, HTTP, Raft  string
 	Server                 *Server // nil while the node is down
-	LastOutput             string  // the log of the last process that ended
+	PastOutput             string  // the logs of the processes that ended
 	Restarts, Kills, Stops int
 }
 
@@ -199,7 +199,7 @@ func (c *Cluster) Kill(i int) {
 	c.dropAdmin(i)
 	if s := c.Nodes[i].Server; s != nil {
 		s.Kill()
-		c.Nodes[i].LastOutput = s.Output()
+		c.Nodes[i].PastOutput += s.Output() + "\n--- SIGKILL\n"
 		c.Nodes[i].Server = nil
 		c.Nodes[i].Kills++
 	}
@@ -210,7 +210,7 @@ func (c *Cluster) Stop(i int) {
 	c.dropAdmin(i)
 	if s := c.Nodes[i].Server; s != nil {
 		s.Stop()
-		c.Nodes[i].LastOutput = s.Output()
+		c.Nodes[i].PastOutput += s.Output() + "\n--- stopped\n"
 		c.Nodes[i].Server = nil
 		c.Nodes[i].Stops++
 	}

@@ -305,13 +305,17 @@ func (w *Workload) ReadReplica(ctx context.Context, i int) (Replica, error) {
 
 // Converge reads every node until all hold the same partitions and
 // consumer offsets, for up to timeout (a liveness limit: followers catch
-// up within a few heartbeats), and returns the last reads.
+// up within a few heartbeats), and returns the last reads. Each round
+// first creates a marker stream on the leader and reads a node only once
+// the marker is there: the node has applied everything written before it,
+// and a follower, which reloads its view of the database when it applies
+// a metadata change, shows all of it.
 func (w *Workload) Converge(timeout time.Duration) ([]Replica, error) {
 	deadline := time.Now().Add(timeout)
 	var reps []Replica
 	var last error
-	for {
-		reps, last = w.readAll()
+	for round := 1; ; round++ {
+		reps, last = w.readAll(fmt.Sprintf("converge-%d", round), deadline)
 		if last == nil {
 			var r CheckReport
 			compareReplicas(&r, reps)
@@ -328,11 +332,29 @@ func (w *Workload) Converge(timeout time.Duration) ([]Replica, error) {
 	}
 }
 
-func (w *Workload) readAll() ([]Replica, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+// readAll creates the stream marker on the leader and reads every node
+// once the marker has reached it.
+func (w *Workload) readAll(marker string, deadline time.Time) ([]Replica, error) {
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
+	l := w.C.Leader(ctx)
+	if l < 0 {
+		return nil, errors.New("no leader to write the marker")
+	}
+	cl, err := w.C.Dial(ctx, l, 10*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	_, err = cl.CreateStream(ctx, marker)
+	_ = cl.Close()
+	if err != nil && !errors.Is(err, wire.ErrStreamNameAlreadyExists) {
+		return nil, fmt.Errorf("marker %s on %s: %w", marker, w.C.Nodes[l].Name, err)
+	}
 	var reps []Replica
 	for i := range w.C.Nodes {
+		if err := w.waitStream(ctx, i, marker); err != nil {
+			return nil, err
+		}
 		rep, err := w.ReadReplica(ctx, i)
 		if err != nil {
 			return nil, err
@@ -340,6 +362,26 @@ func (w *Workload) readAll() ([]Replica, error) {
 		reps = append(reps, rep)
 	}
 	return reps, nil
+}
+
+// waitStream waits until node i has the stream name.
+func (w *Workload) waitStream(ctx context.Context, i int, name string) error {
+	for {
+		cl, err := w.C.Dial(ctx, i, 10*time.Second)
+		if err == nil {
+			_, ok, serr := cl.Stream(ctx, wire.NamedID(name))
+			_ = cl.Close()
+			if serr == nil && ok {
+				return nil
+			}
+			err = serr
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s never showed the marker stream %s (last error %v)", w.C.Nodes[i].Name, name, err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 func (w *Workload) compareOffsets(r *CheckReport, reps []Replica) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -41,20 +42,29 @@ func between(r *rand.Rand, lo, hi time.Duration) time.Duration {
 	return lo + time.Duration(r.Int64N(int64(hi-lo)))
 }
 
-// dumpOnFailure logs the end of every node's log when the test fails.
+// dumpOnFailure writes every node's whole log (every process it ran) to
+// a directory that outlives the test when the test fails, and logs the
+// last lines of each.
 func dumpOnFailure(t *testing.T, c *Cluster) {
 	t.Cleanup(func() {
 		if !t.Failed() {
 			return
 		}
-		for _, n := range c.Nodes {
-			out := n.LastOutput
-			if n.Server != nil {
-				out = n.Server.Output()
-			}
-			lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
-			t.Logf("--- %s (last 40 lines)\n%s", n.Name, strings.Join(lines[max(0, len(lines)-40):], "\n"))
+		dir, err := os.MkdirTemp("", "shale-"+t.Name()+"-")
+		if err != nil {
+			t.Log(err)
+			return
 		}
+		for _, n := range c.Nodes {
+			out := n.PastOutput
+			if n.Server != nil {
+				out += n.Server.Output()
+			}
+			_ = os.WriteFile(filepath.Join(dir, n.Name+".log"), []byte(out), 0o644)
+			lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+			t.Logf("--- %s (last 20 lines)\n%s", n.Name, strings.Join(lines[max(0, len(lines)-20):], "\n"))
+		}
+		t.Logf("every node's whole log: %s", dir)
 	})
 }
 
