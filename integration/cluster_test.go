@@ -160,7 +160,7 @@ func TestClusterPartition(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := c.Others(l)[0]
-	if sendRefused(t, c, w, f, 999) != nil {
+	if sendRefused(t, c, w, f, 999) == nil {
 		t.Fatalf("follower %s acknowledged a send", c.Nodes[f].Name)
 	}
 
