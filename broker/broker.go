@@ -54,7 +54,7 @@ type Cluster struct {
 	Nodes []Node
 }
 
-// Node is one node of Cluster. Every node reports healthy.
+// Node is one node of Cluster.
 type Node struct {
 	Name     string
 	IP       string
@@ -63,6 +63,9 @@ type Node struct {
 	HTTPPort uint16
 	WSPort   uint16
 	Follower bool // role follower rather than leader
+	// Status is wire.NodeHealthy (the zero value) or another
+	// wire.Node* status; only a raft cluster reports others.
+	Status uint8
 }
 
 // DefaultCluster is Iggy's answer with clustering off, before any port is

@@ -179,3 +179,24 @@ func ParseSnapshotType(name string) (uint8, bool) {
 	}
 	return 0, false
 }
+
+var nodeStatusNames = [...]string{"healthy", "starting", "stopping", "unreachable", "maintenance"}
+
+// NodeStatusName is a cluster node status's JSON name ("healthy",
+// "unreachable"); an unknown value reads "unknown".
+func NodeStatusName(st uint8) string {
+	if int(st) < len(nodeStatusNames) {
+		return nodeStatusNames[st]
+	}
+	return "unknown"
+}
+
+// ParseNodeStatus reads a cluster node status's JSON name.
+func ParseNodeStatus(name string) (uint8, bool) {
+	for i, n := range nodeStatusNames {
+		if n == name {
+			return uint8(i), true
+		}
+	}
+	return 0, false
+}

@@ -180,9 +180,13 @@ func (s *Stats) Decode(b []byte) error {
 
 // Cluster node roles and statuses (docs/protocol/binary.md §2.7).
 const (
-	NodeLeader   = 0
-	NodeFollower = 1
-	NodeHealthy  = 0
+	NodeLeader      = 0
+	NodeFollower    = 1
+	NodeHealthy     = 0
+	NodeStarting    = 1
+	NodeStopping    = 2
+	NodeUnreachable = 3
+	NodeMaintenance = 4
 )
 
 // ClusterMetadata is the GetClusterMetadata response.

@@ -23,6 +23,7 @@ import (
 
 	"github.com/shalemq/shale/broker"
 	"github.com/shalemq/shale/broker/auth"
+	"github.com/shalemq/shale/cluster"
 	"github.com/shalemq/shale/config"
 	"github.com/shalemq/shale/kv"
 	"github.com/shalemq/shale/listeners/binproto"
@@ -152,6 +153,7 @@ type server struct {
 	bg       sync.WaitGroup
 	serveErr chan error
 	lock     *dataLock
+	raft     *cluster.Node // nil unless [cluster.raft] (raft.go)
 }
 
 func start(cfg *config.Config, follower bool, environ []string, logger *slog.Logger, stdout io.Writer) (_ *server, err error) {
@@ -329,6 +331,11 @@ func start(cfg *config.Config, follower bool, environ []string, logger *slog.Log
 	if err := bootstrapRoot(users, environ, logger, stdout); err != nil {
 		return nil, err
 	}
+	// From here on every commit is replicated (the root user above stays
+	// this node's own).
+	if s.raft, err = startRaft(ctx, s, cfg, bound, reg, logger); err != nil {
+		return nil, err
+	}
 	if s.tcp != nil {
 		go func() { s.serveErr <- s.tcp.Serve() }()
 	}
@@ -370,6 +377,12 @@ func (s *server) shutdown(timeout time.Duration) error {
 			errs = append(errs, fmt.Errorf("quic shutdown: %w", err))
 		}
 	}
+	if s.raft != nil {
+		s.raft.Stop() // hands the leadership over first
+		if err := s.raft.Err(); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	s.cancel()
 	s.bg.Wait()
 	if err := s.db.Close(); err != nil {
@@ -384,6 +397,9 @@ func (s *server) shutdown(timeout time.Duration) error {
 
 // closeAll releases what start opened when start fails half-way.
 func (s *server) closeAll() {
+	if s.raft != nil {
+		s.raft.Kill()
+	}
 	if s.cancel != nil {
 		s.cancel()
 		s.bg.Wait()

@@ -32,7 +32,7 @@ var systemCommands = []command{
 				role = wire.NodeFollower
 			}
 			md.Nodes[i] = wire.ClusterNode{Name: n.Name, IP: n.IP, TCPPort: n.TCPPort, QUICPort: n.QUICPort,
-				HTTPPort: n.HTTPPort, WebSocketPort: n.WSPort, Role: role, Status: wire.NodeHealthy}
+				HTTPPort: n.HTTPPort, WebSocketPort: n.WSPort, Role: role, Status: n.Status}
 		}
 		return md.AppendTo(out), nil
 	}),

@@ -34,7 +34,7 @@ func (s *Server) clusterMetadata(c *fiber.Ctx) error {
 		if n.Follower {
 			role = "follower"
 		}
-		md.Nodes[i] = rest.ClusterNode{Name: n.Name, IP: n.IP, Role: role, Status: "healthy",
+		md.Nodes[i] = rest.ClusterNode{Name: n.Name, IP: n.IP, Role: role, Status: wire.NodeStatusName(n.Status),
 			Endpoints: rest.Endpoints{TCP: n.TCPPort, QUIC: n.QUICPort, HTTP: n.HTTPPort, WebSocket: n.WSPort}}
 	}
 	return ok(c, md)

@@ -120,8 +120,9 @@ func (m ClusterMetadata) Wire() wire.ClusterMetadata {
 		if n.Role != "leader" {
 			role = wire.NodeFollower
 		}
+		status, _ := wire.ParseNodeStatus(n.Status)
 		md.Nodes = append(md.Nodes, wire.ClusterNode{Name: n.Name, IP: n.IP, TCPPort: n.Endpoints.TCP, QUICPort: n.Endpoints.QUIC,
-			HTTPPort: n.Endpoints.HTTP, WebSocketPort: n.Endpoints.WebSocket, Role: role})
+			HTTPPort: n.Endpoints.HTTP, WebSocketPort: n.Endpoints.WebSocket, Role: role, Status: status})
 	}
 	return md
 }

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/shalemq/shale/broker"
+	"github.com/shalemq/shale/cluster"
+	"github.com/shalemq/shale/config"
+	"github.com/shalemq/shale/wire"
+)
+
+// startRaft joins this node to its raft cluster when [cluster.raft] is on
+// (docs/cluster.md): from here every commit of the broker's layers is
+// replicated, the broker is reloaded when replication writes underneath
+// it, and GetClusterMetadata follows the real leader. It returns nil with
+// raft off.
+func startRaft(ctx context.Context, s *server, cfg *config.Config, bound boundPorts, reg prometheus.Registerer, logger *slog.Logger) (*cluster.Node, error) {
+	r := cfg.Cluster.Raft
+	if !r.Enabled {
+		return nil, nil
+	}
+	peers := map[uint64]string{}
+	for _, p := range cfg.Cluster.Node.Others {
+		peers[p.RaftID] = p.RaftAddress
+	}
+	node, err := cluster.Start(s.db, cluster.Config{
+		ID: uint64(r.NodeID), Address: r.Address, Peers: peers,
+		Tick: r.Tick.Std(), ElectionTicks: r.ElectionTicks, HeartbeatTicks: r.HeartbeatTicks,
+		Reload: s.broker.Reload,
+		RoleChanged: func(leader bool) {
+			// Sessions on a node that changed role hold state of the old
+			// role; their clients reconnect and read the metadata again.
+			n := s.broker.DropSessions()
+			if s.tcp != nil {
+				s.tcp.CloseConns()
+			}
+			logger.Info("cluster role changed; client sessions dropped", "leader", leader, "sessions", n)
+		},
+		Logger: logger, Registerer: reg,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		t := time.NewTicker(max(r.Tick.Std(), 50*time.Millisecond))
+		defer t.Stop()
+		for {
+			s.broker.SetCluster(raftMetadata(cfg, bound, node.Status()))
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return node, nil
+}
+
+// raftMetadata is GetClusterMetadata's answer on a raft node: the nodes of
+// [cluster], the leader marked Leader once it accepts writes, and each
+// node's health as this node knows it. The leader knows every follower's
+// progress (healthy: replicating; starting: being probed or sent a
+// snapshot; unreachable: not heard from within an election timeout); a
+// follower knows itself and the leader, and reports the other followers
+// healthy. Clients follow the leader's answer.
+func raftMetadata(cfg *config.Config, bound boundPorts, st cluster.Status) broker.Cluster {
+	c := clusterMetadata(cfg, bound, true)
+	ids := []uint64{uint64(cfg.Cluster.Raft.NodeID)}
+	for _, p := range cfg.Cluster.Node.Others {
+		ids = append(ids, p.RaftID)
+	}
+	peers := map[uint64]cluster.PeerStatus{}
+	for _, p := range st.Peers {
+		peers[p.ID] = p
+	}
+	for i := range c.Nodes {
+		id := ids[i]
+		n := &c.Nodes[i]
+		n.Follower = !(id == st.Lead && (id != st.ID || st.Writable))
+		switch {
+		case id == st.ID:
+			if (st.Role == cluster.RoleLeader && !st.Writable) || st.Lead == 0 {
+				n.Status = wire.NodeStarting
+			}
+		case st.Role == cluster.RoleLeader:
+			p, ok := peers[id]
+			switch {
+			case !ok || !p.Active:
+				n.Status = wire.NodeUnreachable
+			case !p.Replicating:
+				n.Status = wire.NodeStarting
+			}
+		}
+	}
+	return c
+}
