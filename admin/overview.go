@@ -24,6 +24,7 @@ type overviewData struct {
 	MsgsIn      float64
 	MsgsOut     float64
 	RequestsErr float64
+	Cluster     *clusterFacts // overview_cluster.go; nil on a single node
 }
 
 type connCount struct {
@@ -46,6 +47,7 @@ func (d *Dashboard) overview(c *fiber.Ctx) error {
 		MsgsIn:     m.sum("shale_messages_in_total"),
 		MsgsOut:    m.sum("shale_messages_out_total"),
 	}
+	od.Cluster = clusterOverview(m)
 	od.FsyncCount, _, od.FsyncP50 = m.histogram("shale_kv_wal_fsync_seconds", 0.5)
 	_, _, od.FsyncP99 = m.histogram("shale_kv_wal_fsync_seconds", 0.99)
 	_, _, od.CommitP99 = m.histogram("shale_kv_commit_seconds", 0.99)

@@ -277,8 +277,8 @@ func (n *Node) reportSend(to uint64, snap bool, err error) {
 
 // Stop hands the leadership to the most caught-up follower when this node
 // leads (waiting up to an election timeout), then stops the driver and the
-// transport and detaches from the database. Writes still waiting fail
-// with ErrStopped.
+// transport. Writes still waiting fail with ErrStopped, later ones with
+// ErrNotLeader.
 func (n *Node) Stop() {
 	n.stopOnce.Do(func() {
 		if n.Status().Role == RoleLeader && len(n.cfg.Peers) > 0 {
@@ -295,8 +295,9 @@ func (n *Node) Stop() {
 			case <-n.done:
 			}
 		}
-		n.db.SetReplicator(nil)
-		// Refuse first, so nothing new is queued behind the stop.
+		// Refuse first, so nothing new is queued behind the stop. The node
+		// stays the database's Replicator: a write after the stop must
+		// fail, never land on this node alone.
 		n.mu.Lock()
 		n.writable = false
 		n.mu.Unlock()
@@ -313,7 +314,9 @@ func (n *Node) Stop() {
 // transfer.
 func (n *Node) Kill() {
 	n.stopOnce.Do(func() {
-		n.db.SetReplicator(nil)
+		n.mu.Lock()
+		n.writable = false
+		n.mu.Unlock()
 		close(n.stopc)
 		<-n.done
 		n.tr.close()
