@@ -252,6 +252,10 @@ func (db *DB) Dir() string { return db.dir }
 // Durability is the mode the database was opened with.
 func (db *DB) Durability() Durability { return db.opts.Durability }
 
+// ReadOnly reports whether the database was opened with Options.ReadOnly, so
+// commits fail.
+func (db *DB) ReadOnly() bool { return db.opts.ReadOnly }
+
 // checkDisk refuses a commit of n bytes when free space is below the
 // configured minimum. statfs runs at most every 100ms, or sooner once 16 MiB
 // were committed since the last look, so a fast producer cannot overshoot.

@@ -1,78 +1,12 @@
 package log
 
-import (
-	"encoding/binary"
-	"errors"
-)
+import "github.com/shalemq/shale/kv"
 
-// Metadata records are small versioned binary encodings. Every record starts
-// with a version byte so a later shale can read what an earlier one wrote.
-const recordVersion = 1
+// Metadata records use kv's one record encoding (kv/record.go): a version
+// byte, then little-endian fields, the same as broker/auth's users and
+// tokens.
 
-var errCorruptRecord = errors.New("log: corrupt metadata record")
-
-// recordWriter appends little-endian fields.
-type recordWriter []byte
-
-func newRecord() recordWriter                    { return recordWriter{recordVersion} }
-func (w recordWriter) u8(v uint8) recordWriter   { return append(w, v) }
-func (w recordWriter) u32(v uint32) recordWriter { return binary.LittleEndian.AppendUint32(w, v) }
-func (w recordWriter) u64(v uint64) recordWriter { return binary.LittleEndian.AppendUint64(w, v) }
-func (w recordWriter) str(s string) recordWriter {
-	return append(binary.LittleEndian.AppendUint32(w, uint32(len(s))), s...)
-}
-
-// recordReader reads little-endian fields with a sticky error.
-type recordReader struct {
-	b   []byte
-	err error
-}
-
-func readRecord(b []byte) *recordReader {
-	r := &recordReader{b: b}
-	if len(b) == 0 || b[0] != recordVersion {
-		r.err = errCorruptRecord
-		return r
-	}
-	r.b = b[1:]
-	return r
-}
-
-func (r *recordReader) take(n int) []byte {
-	if r.err != nil || len(r.b) < n {
-		r.err = errCorruptRecord
-		return nil
-	}
-	v := r.b[:n]
-	r.b = r.b[n:]
-	return v
-}
-
-func (r *recordReader) u8() uint8 {
-	if v := r.take(1); v != nil {
-		return v[0]
-	}
-	return 0
-}
-
-func (r *recordReader) u32() uint32 {
-	if v := r.take(4); v != nil {
-		return binary.LittleEndian.Uint32(v)
-	}
-	return 0
-}
-
-func (r *recordReader) u64() uint64 {
-	if v := r.take(8); v != nil {
-		return binary.LittleEndian.Uint64(v)
-	}
-	return 0
-}
-
-func (r *recordReader) str() string {
-	n := r.u32()
-	return string(r.take(int(n)))
-}
+var errCorruptRecord = kv.ErrCorruptRecord
 
 // streamRecord is a stream's stored metadata.
 type streamRecord struct {
@@ -80,12 +14,12 @@ type streamRecord struct {
 	name      string
 }
 
-func (s streamRecord) encode() []byte { return newRecord().u64(s.createdAt).str(s.name) }
+func (s streamRecord) encode() []byte { return kv.NewRecord(nil).U64(s.createdAt).Str(s.name) }
 
 func decodeStream(b []byte) (streamRecord, error) {
-	r := readRecord(b)
-	s := streamRecord{createdAt: r.u64(), name: r.str()}
-	return s, r.err
+	r := kv.ReadRecord(b)
+	s := streamRecord{createdAt: r.U64(), name: r.Str()}
+	return s, r.Err()
 }
 
 // topicRecord is a topic's stored metadata; the partitions are their own
@@ -100,27 +34,27 @@ type topicRecord struct {
 }
 
 func (t topicRecord) encode() []byte {
-	return newRecord().u64(t.createdAt).u8(t.compression).u64(t.expiry).u64(t.maxSize).u8(t.replication).str(t.name)
+	return kv.NewRecord(nil).U64(t.createdAt).U8(t.compression).U64(t.expiry).U64(t.maxSize).U8(t.replication).Str(t.name)
 }
 
 func decodeTopic(b []byte) (topicRecord, error) {
-	r := readRecord(b)
-	t := topicRecord{createdAt: r.u64(), compression: r.u8(), expiry: r.u64(), maxSize: r.u64(), replication: r.u8(), name: r.str()}
-	return t, r.err
+	r := kv.ReadRecord(b)
+	t := topicRecord{createdAt: r.U64(), compression: r.U8(), expiry: r.U64(), maxSize: r.U64(), replication: r.U8(), name: r.Str()}
+	return t, r.Err()
 }
 
-func encodePartition(createdAt uint64) []byte { return newRecord().u64(createdAt) }
+func encodePartition(createdAt uint64) []byte { return kv.NewRecord(nil).U64(createdAt) }
 
 func decodePartition(b []byte) (uint64, error) {
-	r := readRecord(b)
-	return r.u64(), r.err
+	r := kv.ReadRecord(b)
+	return r.U64(), r.Err()
 }
 
-func encodeGroup(name string) []byte { return newRecord().str(name) }
+func encodeGroup(name string) []byte { return kv.NewRecord(nil).Str(name) }
 
 func decodeGroup(b []byte) (string, error) {
-	r := readRecord(b)
-	return r.str(), r.err
+	r := kv.ReadRecord(b)
+	return r.Str(), r.Err()
 }
 
 // counters are a partition's counters, stored under its 's' key in the same
@@ -132,13 +66,13 @@ type counters struct {
 }
 
 func (c counters) encode(dst []byte) []byte {
-	return recordWriter(append(dst, recordVersion)).u64(c.next).u64(c.first).u64(c.bytes)
+	return kv.NewRecord(dst).U64(c.next).U64(c.first).U64(c.bytes)
 }
 
 func decodeCounters(b []byte) (counters, error) {
-	r := readRecord(b)
-	c := counters{next: r.u64(), first: r.u64(), bytes: r.u64()}
-	return c, r.err
+	r := kv.ReadRecord(b)
+	c := counters{next: r.U64(), first: r.U64(), bytes: r.U64()}
+	return c, r.Err()
 }
 
 // idAlloc hands out ids the way Iggy does: the most recently freed id first,
@@ -165,23 +99,13 @@ func (a *idAlloc) clone() idAlloc {
 	return idAlloc{next: a.next, freed: append([]uint32(nil), a.freed...)}
 }
 
-func (a *idAlloc) encode() []byte {
-	w := newRecord().u32(a.next).u32(uint32(len(a.freed)))
-	for _, id := range a.freed {
-		w = w.u32(id)
-	}
-	return w
-}
+func (a *idAlloc) encode() []byte { return kv.NewRecord(nil).U32(a.next).U32s(a.freed) }
 
 func decodeAlloc(b []byte) (idAlloc, error) {
-	r := readRecord(b)
-	a := idAlloc{next: r.u32()}
-	n := r.u32()
-	if r.err == nil && int(n) > len(r.b)/4 {
-		return idAlloc{}, errCorruptRecord
+	r := kv.ReadRecord(b)
+	a := idAlloc{next: r.U32(), freed: r.U32s()}
+	if r.Err() != nil {
+		return idAlloc{}, r.Err()
 	}
-	for range n {
-		a.freed = append(a.freed, r.u32())
-	}
-	return a, r.err
+	return a, nil
 }

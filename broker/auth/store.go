@@ -4,8 +4,9 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"slices"
 	"sync"
 	"time"
@@ -16,9 +17,9 @@ import (
 
 // Metadata kinds of auth's records, from kv's one registry.
 const (
-	metaUser      = kv.MetaUser      // user id u32 → userRecord (JSON)
-	metaToken     = kv.MetaToken     // SHA-256 of the token → tokenRecord (JSON)
-	metaUserAlloc = kv.MetaUserAlloc // → allocRecord (JSON)
+	metaUser      = kv.MetaUser      // user id u32 → userRecord (records.go)
+	metaToken     = kv.MetaToken     // SHA-256 of the token → tokenRecord
+	metaUserAlloc = kv.MetaUserAlloc // → allocRecord
 	metaRevoked   = kv.MetaRevoked   // JWT id → expiry, µs u64
 )
 
@@ -56,27 +57,8 @@ type Options struct {
 	// Hash are the argon2id parameters for new hashes. Default
 	// DefaultHashParams.
 	Hash HashParams
-}
-
-type userRecord struct {
-	Name        string `json:"name"`
-	Hash        string `json:"hash"`
-	Active      bool   `json:"active"`
-	CreatedAt   uint64 `json:"created_at"`
-	Permissions []byte `json:"permissions,omitempty"` // wire block; absent = none
-}
-
-type tokenRecord struct {
-	UserID    uint32 `json:"user_id"`
-	Name      string `json:"name"`
-	ExpiresAt uint64 `json:"expires_at"`
-}
-
-// allocRecord hands out user ids as Iggy does: the most recently freed id
-// first, else the next never-used one.
-type allocRecord struct {
-	Next  uint32   `json:"next"`
-	Freed []uint32 `json:"freed,omitempty"`
+	// Logger hears of the one-time rewrite of JSON records. Default: none.
+	Logger *slog.Logger
 }
 
 type user struct {
@@ -116,6 +98,9 @@ func Open(db *kv.DB, opts Options) (*Store, error) {
 	if opts.Hash == (HashParams{}) {
 		opts.Hash = DefaultHashParams
 	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
 	s := &Store{db: db, opts: opts, users: map[uint32]*user{}, byName: map[string]*user{},
 		tokens: map[[32]byte]*tokenRecord{}, revoked: map[string]uint64{}}
 	if err := s.load(); err != nil {
@@ -149,11 +134,19 @@ func (s *Store) scan(kind byte, fn func(key, value []byte) error) error {
 	return it.Error()
 }
 
+// load reads every record. Records an earlier shale wrote as JSON are
+// rewritten in the record encoding (records.go).
 func (s *Store) load() error {
+	legacy := map[string][]byte{}
 	err := s.scan(metaUser, func(k, v []byte) error {
 		u := &user{id: binary.BigEndian.Uint32(k)}
-		if err := json.Unmarshal(v, &u.rec); err != nil {
+		var old bool
+		var err error
+		if u.rec, old, err = decodeUser(v); err != nil {
 			return fmt.Errorf("user %d: %w", u.id, err)
+		}
+		if old {
+			legacy[string(userKey(u.id))] = u.rec.encode()
 		}
 		if u.rec.Permissions != nil {
 			p, err := wire.DecodePermissions(u.rec.Permissions)
@@ -170,12 +163,15 @@ func (s *Store) load() error {
 		return err
 	}
 	err = s.scan(metaToken, func(k, v []byte) error {
-		var t tokenRecord
-		if err := json.Unmarshal(v, &t); err != nil {
-			return err
-		}
 		var h [32]byte
 		copy(h[:], k)
+		t, old, err := decodeToken(v)
+		if err != nil {
+			return fmt.Errorf("token %x: %w", h[:4], err)
+		}
+		if old {
+			legacy[string(tokenKey(h))] = t.encode()
+		}
 		s.tokens[h] = &t
 		return nil
 	})
@@ -197,9 +193,15 @@ func (s *Store) load() error {
 		return err
 	}
 	if ok {
-		return json.Unmarshal(b, &s.alloc)
+		var old bool
+		if s.alloc, old, err = decodeAlloc(b); err != nil {
+			return fmt.Errorf("user-id allocator: %w", err)
+		}
+		if old {
+			legacy[string(metaPrefix(metaUserAlloc))] = s.alloc.encode()
+		}
 	}
-	return nil
+	return s.migrateLegacy(legacy)
 }
 
 func (s *Store) nowMicros() uint64 { return uint64(s.opts.Clock().UnixMicro()) }
@@ -216,14 +218,6 @@ func (s *Store) commit(fill func(b *kv.Batch) error) error {
 		return err
 	}
 	return d.Wait()
-}
-
-func setJSON(b *kv.Batch, key []byte, v any) error {
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	return b.Set(key, raw)
 }
 
 func encodePerms(p *wire.Permissions) []byte {
@@ -319,10 +313,10 @@ func (s *Store) createLocked(name, hash string, active bool, perms *wire.Permiss
 	u := &user{id: id, perms: perms, rec: userRecord{Name: name, Hash: hash, Active: active,
 		CreatedAt: s.nowMicros(), Permissions: encodePerms(perms)}}
 	err := s.commit(func(b *kv.Batch) error {
-		if err := setJSON(b, userKey(id), u.rec); err != nil {
+		if err := b.Set(userKey(id), u.rec.encode()); err != nil {
 			return err
 		}
-		return setJSON(b, metaPrefix(metaUserAlloc), alloc)
+		return b.Set(metaPrefix(metaUserAlloc), alloc.encode())
 	})
 	if err != nil {
 		return User{}, err
@@ -397,7 +391,7 @@ func (s *Store) UpdateUser(id uint32, name *string, active *bool) error {
 	if active != nil {
 		rec.Active = *active
 	}
-	if err := s.commit(func(b *kv.Batch) error { return setJSON(b, userKey(id), rec) }); err != nil {
+	if err := s.commit(func(b *kv.Batch) error { return b.Set(userKey(id), rec.encode()) }); err != nil {
 		return err
 	}
 	delete(s.byName, u.rec.Name)
@@ -419,7 +413,7 @@ func (s *Store) UpdatePermissions(id uint32, perms *wire.Permissions) error {
 	}
 	rec := u.rec
 	rec.Permissions = encodePerms(perms)
-	if err := s.commit(func(b *kv.Batch) error { return setJSON(b, userKey(id), rec) }); err != nil {
+	if err := s.commit(func(b *kv.Batch) error { return b.Set(userKey(id), rec.encode()) }); err != nil {
 		return err
 	}
 	u.rec, u.perms = rec, perms
@@ -453,7 +447,7 @@ func (s *Store) DeleteUser(id uint32) error {
 				return err
 			}
 		}
-		return setJSON(b, metaPrefix(metaUserAlloc), alloc)
+		return b.Set(metaPrefix(metaUserAlloc), alloc.encode())
 	})
 	if err != nil {
 		return err
@@ -500,7 +494,7 @@ func (s *Store) ChangePassword(id uint32, current, next string) error {
 	}
 	rec := u.rec
 	rec.Hash = hash
-	if err := s.commit(func(b *kv.Batch) error { return setJSON(b, userKey(id), rec) }); err != nil {
+	if err := s.commit(func(b *kv.Batch) error { return b.Set(userKey(id), rec.encode()) }); err != nil {
 		return err
 	}
 	u.rec = rec
@@ -584,7 +578,7 @@ func (s *Store) CreateToken(userID uint32, name string, expiry time.Duration) (s
 	}
 	h := HashToken(token)
 	rec := &tokenRecord{UserID: userID, Name: name, ExpiresAt: expiresAt}
-	if err := s.commit(func(b *kv.Batch) error { return setJSON(b, tokenKey(h), rec) }); err != nil {
+	if err := s.commit(func(b *kv.Batch) error { return b.Set(tokenKey(h), rec.encode()) }); err != nil {
 		return "", 0, err
 	}
 	s.tokens[h] = rec

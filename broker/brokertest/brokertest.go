@@ -22,6 +22,9 @@ type Env struct {
 	Log    *log.Log
 	Users  *auth.Store
 	Root   *broker.Session
+	// DB is the database under them all, for tests that write records
+	// directly (WriteLegacyAuth).
+	DB *kv.DB
 
 	close func() error // on-disk Envs only
 }
@@ -48,7 +51,7 @@ func NewWithOptions(t testing.TB, opts broker.Options) *Env {
 		t.Fatal(err)
 	}
 	b := broker.New(l, users, opts)
-	e := &Env{Broker: b, Log: l, Users: users}
+	e := &Env{Broker: b, Log: l, Users: users, DB: db}
 	e.Root = e.Session(t)
 	if _, err := b.Login(e.Root, RootUser, RootPassword); err != nil {
 		t.Fatal(err)

@@ -50,7 +50,7 @@ func newEnv(t testing.TB, db *kv.DB) *Env {
 		t.Fatal(err)
 	}
 	b := broker.New(l, users, broker.Options{})
-	e := &Env{Broker: b, Log: l, Users: users}
+	e := &Env{Broker: b, Log: l, Users: users, DB: db}
 	e.Root = e.Session(t)
 	if _, err := b.Login(e.Root, RootUser, RootPassword); err != nil {
 		t.Fatal(err)

@@ -205,7 +205,7 @@ func start(cfg *config.Config, follower bool, environ []string, logger *slog.Log
 	if err != nil {
 		return nil, err
 	}
-	users, err := auth.Open(s.db, auth.Options{MaxTokensPerUser: cfg.PersonalAccessToken.MaxTokensPerUser})
+	users, err := auth.Open(s.db, auth.Options{MaxTokensPerUser: cfg.PersonalAccessToken.MaxTokensPerUser, Logger: logger})
 	if err != nil {
 		return nil, err
 	}
