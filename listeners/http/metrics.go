@@ -7,63 +7,80 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/shalemq/shale/broker"
+	"github.com/shalemq/shale/wire"
 )
 
-// routeCommands names each REST route by the Iggy command it carries
-// (wire's names), so shale_request_duration_seconds{command} reads the same
-// for HTTP as for TCP and QUIC. Routes with no binary twin keep a name of
-// their own; anything unmatched (404s) is "unknown". The set is fixed, so
-// the label's cardinality is bounded.
-var routeCommands = map[string]string{
-	"GET /":                                                      "http.root",
-	"GET /ping":                                                  "ping",
-	"GET /metrics":                                               "http.metrics",
-	"GET /stats":                                                 "stats",
-	"GET /cluster/metadata":                                      "cluster.metadata",
-	"GET /clients":                                               "client.list",
-	"GET /clients/:client_id":                                    "client.get",
-	"POST /snapshot":                                             "snapshot",
-	"GET " + BackupPath:                                          "http.backup",
-	"GET " + RetentionPreviewPath:                                "http.retention_preview",
-	"POST /users/login":                                          "user.login",
-	"DELETE /users/logout":                                       "user.logout",
-	"POST /users/refresh-token":                                  "http.refresh_token",
-	"GET /users":                                                 "user.list",
-	"POST /users":                                                "user.create",
-	"GET /users/:user_id":                                        "user.get",
-	"PUT /users/:user_id":                                        "user.update",
-	"DELETE /users/:user_id":                                     "user.delete",
-	"PUT /users/:user_id/permissions":                            "user.permissions",
-	"PUT /users/:user_id/password":                               "user.password",
-	"GET /personal-access-tokens":                                "personal_access_token.list",
-	"POST /personal-access-tokens":                               "personal_access_token.create",
-	"POST /personal-access-tokens/login":                         "personal_access_token.login",
-	"DELETE /personal-access-tokens/:name":                       "personal_access_token.delete",
-	"GET /streams":                                               "stream.list",
-	"POST /streams":                                              "stream.create",
-	"GET /streams/:stream_id":                                    "stream.get",
-	"PUT /streams/:stream_id":                                    "stream.update",
-	"DELETE /streams/:stream_id":                                 "stream.delete",
-	"DELETE /streams/:stream_id/purge":                           "stream.purge",
-	"GET /streams/:stream_id/topics":                             "topic.list",
-	"POST /streams/:stream_id/topics":                            "topic.create",
-	"GET " + topicRoute:                                          "topic.get",
-	"PUT " + topicRoute:                                          "topic.update",
-	"DELETE " + topicRoute:                                       "topic.delete",
-	"DELETE " + topicRoute + "/purge":                            "topic.purge",
-	"POST " + topicRoute + "/partitions":                         "partition.create",
-	"DELETE " + topicRoute + "/partitions":                       "partition.delete",
-	"DELETE " + topicRoute + "/partitions/:partition_id":         "segment.delete",
-	"GET " + topicRoute + "/consumer-groups":                     "consumer_group.list",
-	"POST " + topicRoute + "/consumer-groups":                    "consumer_group.create",
-	"GET " + topicRoute + "/consumer-groups/:group_id":           "consumer_group.get",
-	"DELETE " + topicRoute + "/consumer-groups/:group_id":        "consumer_group.delete",
-	"GET " + topicRoute + "/consumer-offsets":                    "consumer_offset.get",
-	"PUT " + topicRoute + "/consumer-offsets":                    "consumer_offset.store",
-	"DELETE " + topicRoute + "/consumer-offsets/:consumer_id":    "consumer_offset.delete",
-	"GET " + topicRoute + "/messages":                            "message.poll",
-	"POST " + topicRoute + "/messages":                           "message.send",
-	"GET " + topicRoute + "/messages/flush/:partition_id/:fsync": "message.flush_unsaved_buffer",
+// routeCommands names each REST route that carries an Iggy command by that
+// command. Its metrics label (shale_request_duration_seconds{command}) is
+// the command's name in wire (wire/codes.go), the one list the binary
+// command table (listeners/binproto/table.go) names its entries from too,
+// so a command reads the same on TCP, QUIC and HTTP.
+var routeCommands = map[string]wire.Command{
+	"GET /ping":                                                  wire.CmdPing,
+	"GET /stats":                                                 wire.CmdGetStats,
+	"GET /cluster/metadata":                                      wire.CmdGetClusterMetadata,
+	"GET /clients":                                               wire.CmdGetClients,
+	"GET /clients/:client_id":                                    wire.CmdGetClient,
+	"POST /snapshot":                                             wire.CmdGetSnapshot,
+	"POST /users/login":                                          wire.CmdLoginUser,
+	"DELETE /users/logout":                                       wire.CmdLogoutUser,
+	"GET /users":                                                 wire.CmdGetUsers,
+	"POST /users":                                                wire.CmdCreateUser,
+	"GET /users/:user_id":                                        wire.CmdGetUser,
+	"PUT /users/:user_id":                                        wire.CmdUpdateUser,
+	"DELETE /users/:user_id":                                     wire.CmdDeleteUser,
+	"PUT /users/:user_id/permissions":                            wire.CmdUpdatePermissions,
+	"PUT /users/:user_id/password":                               wire.CmdChangePassword,
+	"GET /personal-access-tokens":                                wire.CmdGetPersonalAccessTokens,
+	"POST /personal-access-tokens":                               wire.CmdCreatePersonalAccessToken,
+	"POST /personal-access-tokens/login":                         wire.CmdLoginWithPersonalAccessToken,
+	"DELETE /personal-access-tokens/:name":                       wire.CmdDeletePersonalAccessToken,
+	"GET /streams":                                               wire.CmdGetStreams,
+	"POST /streams":                                              wire.CmdCreateStream,
+	"GET /streams/:stream_id":                                    wire.CmdGetStream,
+	"PUT /streams/:stream_id":                                    wire.CmdUpdateStream,
+	"DELETE /streams/:stream_id":                                 wire.CmdDeleteStream,
+	"DELETE /streams/:stream_id/purge":                           wire.CmdPurgeStream,
+	"GET /streams/:stream_id/topics":                             wire.CmdGetTopics,
+	"POST /streams/:stream_id/topics":                            wire.CmdCreateTopic,
+	"GET " + topicRoute:                                          wire.CmdGetTopic,
+	"PUT " + topicRoute:                                          wire.CmdUpdateTopic,
+	"DELETE " + topicRoute:                                       wire.CmdDeleteTopic,
+	"DELETE " + topicRoute + "/purge":                            wire.CmdPurgeTopic,
+	"POST " + topicRoute + "/partitions":                         wire.CmdCreatePartitions,
+	"DELETE " + topicRoute + "/partitions":                       wire.CmdDeletePartitions,
+	"DELETE " + topicRoute + "/partitions/:partition_id":         wire.CmdDeleteSegments,
+	"GET " + topicRoute + "/consumer-groups":                     wire.CmdGetConsumerGroups,
+	"POST " + topicRoute + "/consumer-groups":                    wire.CmdCreateConsumerGroup,
+	"GET " + topicRoute + "/consumer-groups/:group_id":           wire.CmdGetConsumerGroup,
+	"DELETE " + topicRoute + "/consumer-groups/:group_id":        wire.CmdDeleteConsumerGroup,
+	"GET " + topicRoute + "/consumer-offsets":                    wire.CmdGetConsumerOffset,
+	"PUT " + topicRoute + "/consumer-offsets":                    wire.CmdStoreConsumerOffset,
+	"DELETE " + topicRoute + "/consumer-offsets/:consumer_id":    wire.CmdDeleteConsumerOffset,
+	"GET " + topicRoute + "/messages":                            wire.CmdPollMessages,
+	"POST " + topicRoute + "/messages":                           wire.CmdSendMessages,
+	"GET " + topicRoute + "/messages/flush/:partition_id/:fsync": wire.CmdFlushUnsavedBuffer,
+}
+
+// httpOnlyRoutes names the routes that have no binary twin, in a namespace
+// of their own ("http."), so they can never be taken for a command.
+var httpOnlyRoutes = map[string]string{
+	"GET /":                       "http.root",
+	"GET /metrics":                "http.metrics",
+	"GET " + BackupPath:           "http.backup",
+	"GET " + RetentionPreviewPath: "http.retention_preview",
+	"POST /users/refresh-token":   "http.refresh_token",
+}
+
+// routeName is the label of a route (method and path pattern); ok is false
+// for a route in neither table. The sets are fixed, so the label's
+// cardinality is bounded.
+func routeName(route string) (name string, ok bool) {
+	if c, ok := routeCommands[route]; ok {
+		return c.String(), true
+	}
+	name, ok = httpOnlyRoutes[route]
+	return name, ok
 }
 
 const topicRoute = "/streams/:stream_id/topics/:topic_id"

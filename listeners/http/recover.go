@@ -35,13 +35,14 @@ func (s *Server) recoverPanics(c *fiber.Ctx) (err error) {
 }
 
 // commandOf names the request by its route, as the metrics do: the Iggy
-// command a REST route carries, http.metrics, http.dashboard, or unknown.
+// command a REST route carries (routeName), http.metrics, http.dashboard,
+// or unknown.
 func (s *Server) commandOf(c *fiber.Ctx) string {
 	r := c.Route()
 	if r == nil {
 		return "unknown"
 	}
-	if name, ok := routeCommands[r.Method+" "+r.Path]; ok {
+	if name, ok := routeName(r.Method + " " + r.Path); ok {
 		return name
 	}
 	if r.Path == s.opts.MetricsPath {
