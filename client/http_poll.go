@@ -11,6 +11,7 @@ import (
 	"slices"
 
 	"github.com/shalemq/shale/wire"
+	"github.com/shalemq/shale/wire/rest"
 )
 
 // A poll answer over HTTP is mostly base64 payloads inside JSON, and
@@ -338,22 +339,7 @@ func putU128LE(b []byte, hi, lo uint64) {
 
 // slowPolledFromJSON is the general decoder, for any valid answer.
 func slowPolledFromJSON(dst, b []byte) ([]byte, error) {
-	var res struct {
-		PartitionID   uint32 `json:"partition_id"`
-		CurrentOffset uint64 `json:"current_offset"`
-		Count         uint32 `json:"count"`
-		Messages      []struct {
-			Header struct {
-				Checksum        uint64      `json:"checksum"`
-				ID              json.Number `json:"id"`
-				Offset          uint64      `json:"offset"`
-				Timestamp       uint64      `json:"timestamp"`
-				OriginTimestamp uint64      `json:"origin_timestamp"`
-			} `json:"header"`
-			Payload     string          `json:"payload"`
-			UserHeaders json.RawMessage `json:"user_headers"`
-		} `json:"messages"`
-	}
+	var res rest.PolledMessages
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	if err := dec.Decode(&res); err != nil {

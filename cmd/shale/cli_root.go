@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/signal"
@@ -305,34 +306,68 @@ func clusterCommand(g *globals) *cobra.Command {
 	return cmd
 }
 
-// statsJSON is the JSON form of `stats`.
-type statsJSON struct {
-	ProcessID           uint32  `json:"process_id"`
-	CPUUsage            float32 `json:"cpu_usage"`
-	TotalCPUUsage       float32 `json:"total_cpu_usage"`
-	MemoryUsage         uint64  `json:"memory_usage_bytes"`
-	TotalMemory         uint64  `json:"total_memory_bytes"`
-	AvailableMemory     uint64  `json:"available_memory_bytes"`
-	RunTime             uint64  `json:"run_time_us"`
-	StartTime           uint64  `json:"start_time_us"`
-	ReadBytes           uint64  `json:"read_bytes"`
-	WrittenBytes        uint64  `json:"written_bytes"`
-	MessagesSizeBytes   uint64  `json:"messages_size_bytes"`
-	StreamsCount        uint32  `json:"streams_count"`
-	TopicsCount         uint32  `json:"topics_count"`
-	PartitionsCount     uint32  `json:"partitions_count"`
-	SegmentsCount       uint32  `json:"segments_count"`
-	MessagesCount       uint64  `json:"messages_count"`
-	ClientsCount        uint32  `json:"clients_count"`
-	ConsumerGroupsCount uint32  `json:"consumer_groups_count"`
-	Hostname            string  `json:"hostname"`
-	OSName              string  `json:"os_name"`
-	OSVersion           string  `json:"os_version"`
-	KernelVersion       string  `json:"kernel_version"`
-	ServerVersion       string  `json:"server_version"`
-	ThreadsCount        uint32  `json:"threads_count"`
-	FreeDiskSpace       uint64  `json:"free_disk_space_bytes"`
-	TotalDiskSpace      uint64  `json:"total_disk_space_bytes"`
+// statField is one line of `stats`: its key in the JSON form (docs/cli.md),
+// its label in the table and list forms, its JSON value and its text.
+type statField struct {
+	key, label string
+	value      any
+	text       string
+}
+
+// statsFields lists a GetStats answer in the order `stats` prints it.
+func statsFields(s *wire.Stats) []statField {
+	pct := func(v float32) string { return fmt.Sprintf("%.2f%%", v) }
+	return []statField{
+		{"server_version", "Server version", s.ServerVersion, s.ServerVersion},
+		{"process_id", "Process ID", s.ProcessID, itoa(s.ProcessID)},
+		{"run_time_us", "Run time", s.RunTime, (time.Duration(s.RunTime) * time.Microsecond).Truncate(time.Second).String()},
+		{"start_time_us", "Start time", s.StartTime, fmtTime(s.StartTime)},
+		{"cpu_usage", "CPU usage", s.CPUUsage, pct(s.CPUUsage)},
+		{"total_cpu_usage", "Total CPU usage", s.TotalCPUUsage, pct(s.TotalCPUUsage)},
+		{"memory_usage_bytes", "Memory usage", s.MemoryUsage, fmtSize(s.MemoryUsage)},
+		{"total_memory_bytes", "Total memory", s.TotalMemory, fmtSize(s.TotalMemory)},
+		{"available_memory_bytes", "Available memory", s.AvailableMemory, fmtSize(s.AvailableMemory)},
+		{"read_bytes", "Read", s.ReadBytes, fmtSize(s.ReadBytes)},
+		{"written_bytes", "Written", s.WrittenBytes, fmtSize(s.WrittenBytes)},
+		{"messages_size_bytes", "Messages size", s.MessagesSizeBytes, fmtSize(s.MessagesSizeBytes)},
+		{"streams_count", "Streams", s.StreamsCount, itoa(s.StreamsCount)},
+		{"topics_count", "Topics", s.TopicsCount, itoa(s.TopicsCount)},
+		{"partitions_count", "Partitions", s.PartitionsCount, itoa(s.PartitionsCount)},
+		{"segments_count", "Segments", s.SegmentsCount, itoa(s.SegmentsCount)},
+		{"messages_count", "Messages", s.MessagesCount, itoa(s.MessagesCount)},
+		{"clients_count", "Clients", s.ClientsCount, itoa(s.ClientsCount)},
+		{"consumer_groups_count", "Consumer groups", s.ConsumerGroupsCount, itoa(s.ConsumerGroupsCount)},
+		{"hostname", "Hostname", s.Hostname, s.Hostname},
+		{"os_name", "OS", s.OSName, strings.TrimSpace(s.OSName + " " + s.OSVersion)},
+		{"os_version", "", s.OSVersion, ""}, // in the OS line
+		{"kernel_version", "Kernel", s.KernelVersion, s.KernelVersion},
+		{"threads_count", "Threads", s.ThreadsCount, itoa(s.ThreadsCount)},
+		{"free_disk_space_bytes", "Free disk space", s.FreeDiskSpace, fmtSize(s.FreeDiskSpace)},
+		{"total_disk_space_bytes", "Total disk space", s.TotalDiskSpace, fmtSize(s.TotalDiskSpace)},
+	}
+}
+
+// statsJSON is the JSON form of `stats`: the fields' keys and values, in
+// their order.
+type statsJSON []statField
+
+func (fs statsJSON) MarshalJSON() ([]byte, error) {
+	out := []byte{'{'}
+	for i, f := range fs {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		k, err := json.Marshal(f.key)
+		if err != nil {
+			return nil, err
+		}
+		v, err := json.Marshal(f.value)
+		if err != nil {
+			return nil, err
+		}
+		out = append(append(append(out, k...), ':'), v...)
+	}
+	return append(out, '}'), nil
 }
 
 func statsCommand(g *globals) *cobra.Command {
@@ -348,22 +383,14 @@ func statsCommand(g *globals) *cobra.Command {
 			if err := s.Decode(b); err != nil {
 				return err
 			}
-			j := statsJSON{s.ProcessID, s.CPUUsage, s.TotalCPUUsage, s.MemoryUsage, s.TotalMemory, s.AvailableMemory,
-				s.RunTime, s.StartTime, s.ReadBytes, s.WrittenBytes, s.MessagesSizeBytes, s.StreamsCount, s.TopicsCount,
-				s.PartitionsCount, s.SegmentsCount, s.MessagesCount, s.ClientsCount, s.ConsumerGroupsCount, s.Hostname,
-				s.OSName, s.OSVersion, s.KernelVersion, s.ServerVersion, s.ThreadsCount, s.FreeDiskSpace, s.TotalDiskSpace}
-			keys := []string{"Server version", "Process ID", "Run time", "Start time", "CPU usage", "Total CPU usage",
-				"Memory usage", "Total memory", "Available memory", "Read", "Written", "Messages size",
-				"Streams", "Topics", "Partitions", "Segments", "Messages", "Clients", "Consumer groups",
-				"Hostname", "OS", "Kernel", "Threads", "Free disk space", "Total disk space"}
-			vals := []string{s.ServerVersion, itoa(s.ProcessID), (time.Duration(s.RunTime) * time.Microsecond).Truncate(time.Second).String(),
-				fmtTime(s.StartTime), fmt.Sprintf("%.2f%%", s.CPUUsage), fmt.Sprintf("%.2f%%", s.TotalCPUUsage),
-				fmtSize(s.MemoryUsage), fmtSize(s.TotalMemory), fmtSize(s.AvailableMemory), fmtSize(s.ReadBytes),
-				fmtSize(s.WrittenBytes), fmtSize(s.MessagesSizeBytes), itoa(s.StreamsCount), itoa(s.TopicsCount),
-				itoa(s.PartitionsCount), itoa(s.SegmentsCount), itoa(s.MessagesCount), itoa(s.ClientsCount),
-				itoa(s.ConsumerGroupsCount), s.Hostname, strings.TrimSpace(s.OSName + " " + s.OSVersion), s.KernelVersion,
-				itoa(s.ThreadsCount), fmtSize(s.FreeDiskSpace), fmtSize(s.TotalDiskSpace)}
-			return out.object(j, keys, vals)
+			fields := statsFields(&s)
+			var keys, vals []string
+			for _, f := range fields {
+				if f.label != "" {
+					keys, vals = append(keys, f.label), append(vals, f.text)
+				}
+			}
+			return out.object(statsJSON(fields), keys, vals)
 		}),
 	}
 	// The Iggy CLI's stats -o table|list|json; the global --output under

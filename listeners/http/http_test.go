@@ -143,20 +143,10 @@ func TestStreamsTopicsMessages(t *testing.T) {
 	a.expect("POST", "/streams/0/topics/0/messages", `{"partitioning":{"kind":"balanced","value":""},"messages":[{"payload":""}]}`, 422, "")
 
 	body := a.expect("GET", "/streams/0/topics/0/messages?kind=first&count=10&partition_id=0", "", 200, `"count":3`)
-	var polled struct {
-		PartitionID   uint32 `json:"partition_id"`
-		CurrentOffset uint64 `json:"current_offset"`
-		Messages      []struct {
-			Header struct {
-				ID     json.Number `json:"id"`
-				Offset uint64      `json:"offset"`
-			} `json:"header"`
-			Payload     string          `json:"payload"`
-			UserHeaders json.RawMessage `json:"user_headers"`
-		} `json:"messages"`
-	}
+	var polled rest.PolledMessages
 	dec := json.NewDecoder(strings.NewReader(body))
 	dec.UseNumber()
+	dec.DisallowUnknownFields() // the hand-written layout is exactly the shape
 	if err := dec.Decode(&polled); err != nil {
 		t.Fatal(err)
 	}
