@@ -27,11 +27,8 @@ func (u userRecord) encode() []byte {
 
 func decodeUser(b []byte) (u userRecord, legacy bool, err error) {
 	if isJSON(b) {
-		var j legacyUser
-		if err := json.Unmarshal(b, &j); err != nil {
-			return u, true, fmt.Errorf("JSON record: %w", err)
-		}
-		return userRecord(j), true, nil
+		j, err := fromJSON[legacyUser](b)
+		return userRecord(j), true, err
 	}
 	r := kv.ReadRecord(b)
 	u = userRecord{Name: r.Str(), Hash: r.Str(), Active: r.Bool(), CreatedAt: r.U64()}
@@ -53,11 +50,8 @@ func (t *tokenRecord) encode() []byte {
 
 func decodeToken(b []byte) (t tokenRecord, legacy bool, err error) {
 	if isJSON(b) {
-		var j legacyToken
-		if err := json.Unmarshal(b, &j); err != nil {
-			return t, true, fmt.Errorf("JSON record: %w", err)
-		}
-		return tokenRecord(j), true, nil
+		j, err := fromJSON[legacyToken](b)
+		return tokenRecord(j), true, err
 	}
 	r := kv.ReadRecord(b)
 	t = tokenRecord{UserID: r.U32(), Name: r.Str(), ExpiresAt: r.U64()}
@@ -75,11 +69,8 @@ func (a allocRecord) encode() []byte { return kv.NewRecord(nil).U32(a.Next).U32s
 
 func decodeAlloc(b []byte) (a allocRecord, legacy bool, err error) {
 	if isJSON(b) {
-		var j legacyAlloc
-		if err := json.Unmarshal(b, &j); err != nil {
-			return a, true, fmt.Errorf("JSON record: %w", err)
-		}
-		return allocRecord(j), true, nil
+		j, err := fromJSON[legacyAlloc](b)
+		return allocRecord(j), true, err
 	}
 	r := kv.ReadRecord(b)
 	a = allocRecord{Next: r.U32(), Freed: r.U32s()}
@@ -89,6 +80,14 @@ func decodeAlloc(b []byte) (a allocRecord, legacy bool, err error) {
 // isJSON tells a record written by an earlier shale (a JSON object) from one
 // in the record encoding (version byte kv.RecordVersion first).
 func isJSON(b []byte) bool { return len(b) > 0 && b[0] == '{' }
+
+func fromJSON[T any](b []byte) (T, error) {
+	var v T
+	if err := json.Unmarshal(b, &v); err != nil {
+		return v, fmt.Errorf("JSON record: %w", err)
+	}
+	return v, nil
+}
 
 // The JSON shapes earlier shale versions stored, read only to migrate them.
 type (

@@ -9,6 +9,7 @@ import (
 	"github.com/shalemq/shale/broker/auth"
 	"github.com/shalemq/shale/broker/brokertest"
 	"github.com/shalemq/shale/kv"
+	"github.com/shalemq/shale/kv/kvtest"
 )
 
 // firstBytes returns the first byte of every record WriteLegacyAuth wrote.
@@ -139,17 +140,7 @@ func TestCorruptRecordsRefused(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			db := openKV(t, t.TempDir(), false)
 			defer db.Close()
-			b := db.NewBatch()
-			if err := b.Set(kv.NewKey(nil, kv.TagMeta).U8(kv.MetaUser).U32(7), value); err != nil {
-				t.Fatal(err)
-			}
-			d, err := db.Commit(b)
-			if err == nil {
-				err = d.Wait()
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
+			kvtest.Set(t, db, kv.NewKey(nil, kv.TagMeta).U8(kv.MetaUser).U32(7), value)
 			if _, err := auth.Open(db, auth.Options{Hash: auth.TestHashParams}); err == nil || !strings.Contains(err.Error(), "user 7") {
 				t.Errorf("Open = %v, want an error naming user 7", err)
 			}

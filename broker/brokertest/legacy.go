@@ -7,6 +7,7 @@ import (
 
 	"github.com/shalemq/shale/broker/auth"
 	"github.com/shalemq/shale/kv"
+	"github.com/shalemq/shale/kv/kvtest"
 	"github.com/shalemq/shale/wire"
 )
 
@@ -52,17 +53,9 @@ func WriteLegacyAuth(t testing.TB, db *kv.DB) {
 		fmt.Sprintf(`{"user_id":1,"name":%q,"expires_at":0}`, LegacyTokenName),
 		`{"next":4,"freed":[2]}`,
 	}
-	b := db.NewBatch()
+	var kvs [][]byte
 	for i, key := range LegacyKeys() {
-		if err := b.Set(key, []byte(values[i])); err != nil {
-			t.Fatal(err)
-		}
+		kvs = append(kvs, key, []byte(values[i]))
 	}
-	d, err := db.Commit(b)
-	if err == nil {
-		err = d.Wait()
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	kvtest.Set(t, db, kvs...)
 }

@@ -50,3 +50,22 @@ func (c *Crashable) Open(t testing.TB, opts kv.Options) *kv.DB {
 func (c *Crashable) Crash() *Crashable {
 	return &Crashable{FS: c.FS.CrashClone(vfs.CrashCloneCfg{UnsyncedDataPercent: 0})}
 }
+
+// Set writes key → value pairs (alternating) in one batch and waits until it
+// is durable, for tests that place records by hand.
+func Set(t testing.TB, db *kv.DB, kvs ...[]byte) {
+	t.Helper()
+	b := db.NewBatch()
+	for i := 0; i+1 < len(kvs); i += 2 {
+		if err := b.Set(kvs[i], kvs[i+1]); err != nil {
+			t.Fatalf("kvtest: set: %v", err)
+		}
+	}
+	d, err := db.Commit(b)
+	if err == nil {
+		err = d.Wait()
+	}
+	if err != nil {
+		t.Fatalf("kvtest: commit: %v", err)
+	}
+}
