@@ -89,13 +89,8 @@ func TestPermissionMatrixHTTP(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	byName := map[string]wire.Command{}
-	for _, code := range wire.Commands() {
-		byName[code.String()] = code
-	}
-	for route, name := range routeCommands {
-		cmd, isCommand := byName[name]
-		if isCommand && !reached[cmd] &&
+	for route, cmd := range routeCommands {
+		if !reached[cmd] &&
 			cmd != wire.CmdLoginUser && cmd != wire.CmdLogoutUser && cmd != wire.CmdLoginWithPersonalAccessToken {
 			t.Errorf("route %s (%v) was not reached by the matrix", route, cmd)
 		}
