@@ -91,6 +91,7 @@ func (c *testCluster) start(m *member) {
 	cfg.ID, cfg.Address, cfg.Peers = m.id, c.addrs[m.id], peers
 	cfg.Tick = 20 * time.Millisecond
 	cfg.Reload = l.Reload
+	cfg.FollowerRefresh = 50 * time.Millisecond
 	cfg.Logger = slog.New(slog.DiscardHandler)
 	m.reg = prometheus.NewRegistry()
 	cfg.Registerer = m.reg
@@ -234,6 +235,21 @@ func TestReplicateAndFailover(t *testing.T) {
 		}
 	}
 
+	// Followers' partitions follow the messages too (within
+	// FollowerRefresh), so a poll there sees them.
+	for _, m := range c.members {
+		kvtest.WaitFor(t, wait, func() error {
+			p, err := m.l.Partition(st.ID, tp.ID, 1)
+			if err != nil {
+				return err
+			}
+			if got := p.Info().NextOffset; got != 20 {
+				return fmt.Errorf("node %d: partition 1 ends at %d, want 20", m.id, got)
+			}
+			return nil
+		})
+	}
+
 	c.kill(lead)
 	next := c.leader()
 	if next == lead {
@@ -311,4 +327,69 @@ func counter(t *testing.T, reg *prometheus.Registry, name string) prometheus.Col
 	}
 	t.Fatalf("no series %s", name)
 	return nil
+}
+
+// TestMinorityNeverAcknowledges: a leader left alone cannot commit; the
+// write waiting on it fails with code 8 once CheckQuorum makes it step
+// down, and it refuses further writes.
+func TestMinorityNeverAcknowledges(t *testing.T) {
+	c := newCluster(t, 3, cluster.Config{})
+	lead := c.leader()
+	st, err := lead.l.CreateStream("s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp, err := lead.l.CreateTopic(st.ID, log.TopicSpec{Name: "t", PartitionsCount: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range c.members {
+		if m != lead {
+			c.kill(m)
+		}
+	}
+	part, err := lead.l.Partition(st.ID, tp.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = part.Append(wire.AppendSendMessage(nil, nil, 1, []byte("alone"), nil), 1)
+	if !errors.Is(err, wire.ErrDisconnected) {
+		t.Fatalf("append on a leader without a quorum: %v, want disconnected (8)", err)
+	}
+	if _, err := lead.l.CreateStream("later"); !errors.Is(err, wire.ErrDisconnected) {
+		t.Fatalf("create stream after stepping down: %v, want disconnected (8)", err)
+	}
+	if s := lead.n.Status(); s.Writable || s.Role == cluster.RoleLeader {
+		t.Fatalf("isolated node still leads: %+v (append: %v)", s, err)
+	}
+}
+
+// TestGracefulStopHandsOver: a leader stopped gracefully hands the
+// leadership to a follower that has everything, and the writes it
+// acknowledged are there.
+func TestGracefulStopHandsOver(t *testing.T) {
+	c := newCluster(t, 3, cluster.Config{})
+	lead := c.leader()
+	st, err := lead.l.CreateStream("s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp, err := lead.l.CreateTopic(st.ID, log.TopicSpec{Name: "t", PartitionsCount: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	send(t, lead.l, st.ID, tp.ID, 0, "a", "b", "c")
+	lead.n.Stop()
+	if l := lead.n.Status().Lead; l == lead.id || l == 0 {
+		t.Fatalf("after Stop the stopped node sees leader %d; the leadership was not handed over", l)
+	}
+	if _, err := lead.l.CreateStream("after stop"); !errors.Is(err, wire.ErrDisconnected) {
+		t.Fatalf("write on a stopped node: %v, want disconnected (8)", err)
+	}
+	_ = lead.db.Close()
+	lead.up = false
+	next := c.leader()
+	if a := send(t, next.l, st.ID, tp.ID, 0, "d"); a.First != 3 {
+		t.Fatalf("new leader appended at %d, want 3", a.First)
+	}
 }

@@ -38,6 +38,11 @@ type Config struct {
 	// applied index by more than LogKeep; LogKeep entries stay for
 	// followers slightly behind. Defaults 1,000 and 200.
 	CompactEvery, LogKeep uint64
+	// FollowerRefresh is how stale a follower's view of the partitions
+	// (their end offsets, which polls read up to) may get while entries
+	// arrive: it reloads at most this often. Metadata changes reload at
+	// once. Default 1 s.
+	FollowerRefresh time.Duration
 	// Reload is called, on the node's own goroutine, when the database
 	// was written underneath the broker: after a follower applied
 	// metadata or installed a snapshot, and when the node became leader
@@ -68,6 +73,9 @@ func (c *Config) defaults() {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.FollowerRefresh <= 0 {
+		c.FollowerRefresh = time.Second
 	}
 }
 
@@ -133,6 +141,8 @@ type Node struct {
 	catching   bool   // leader, not yet writable
 	catchIndex uint64 // writable once applied reaches it (0: not known yet)
 	dirty      bool   // a follower applied metadata: reload
+	staleData  bool   // a follower applied messages since its last reload
+	lastReload time.Time
 	snapFailed map[uint64]bool
 
 	mu       sync.Mutex
@@ -276,7 +286,7 @@ func (n *Node) reportSend(to uint64, snap bool, err error) {
 }
 
 // Stop hands the leadership to the most caught-up follower when this node
-// leads (waiting up to an election timeout), then stops the driver and the
+// leads (waiting up to two election timeouts), then stops the driver and the
 // transport. Writes still waiting fail with ErrStopped, later ones with
 // ErrNotLeader.
 func (n *Node) Stop() {
@@ -286,7 +296,7 @@ func (n *Node) Stop() {
 			select {
 			case n.transfer <- reply:
 				if to := <-reply; to != 0 {
-					deadline := time.Now().Add(n.cfg.Tick * time.Duration(n.cfg.ElectionTicks))
+					deadline := time.Now().Add(2 * n.cfg.Tick * time.Duration(n.cfg.ElectionTicks))
 					for time.Now().Before(deadline) && n.Status().Lead == n.cfg.ID {
 						time.Sleep(n.cfg.Tick / 2)
 					}
@@ -338,11 +348,12 @@ func (n *Node) run() {
 	defer close(n.done)
 	t := time.NewTicker(n.cfg.Tick)
 	defer t.Stop()
+	ticked := false
 	for {
 		select {
 		case <-t.C:
 			n.rn.Tick()
-			n.publish()
+			ticked = true
 		case msgs := <-n.recvc:
 			for _, m := range msgs {
 				_ = n.rn.Step(m) // a stale or foreign message is dropped by raft
@@ -366,15 +377,25 @@ func (n *Node) run() {
 			n.stopAll(ErrStopped)
 			return
 		}
-		for n.rn.HasReady() {
-			if err := n.handleReady(n.rn.Ready()); err != nil {
-				n.log.Error("raft node stopped: its database write failed", "err", err)
-				n.failed.Store(&err)
-				n.stopAll(ErrStopped)
+		var err error
+		for err == nil && n.rn.HasReady() {
+			err = n.handleReady(n.rn.Ready())
+		}
+		if err == nil && ticked {
+			// A follower's periodic refresh; the status after the Ready
+			// a tick may have produced, never before it.
+			ticked = false
+			if err = n.settle(); err == nil {
 				n.publish()
-				<-n.stopc
-				return
 			}
+		}
+		if err != nil {
+			n.log.Error("raft node stopped: its database write failed", "err", err)
+			n.failed.Store(&err)
+			n.stopAll(ErrStopped)
+			n.publish()
+			<-n.stopc
+			return
 		}
 	}
 }
@@ -506,6 +527,7 @@ func (n *Node) softState(ss *raft.SoftState) {
 		q := n.queue
 		n.queue = nil
 		n.mu.Unlock()
+		n.publish() // whoever hears of the failure sees the new role
 		for _, p := range q {
 			p.done <- ErrNotLeader
 		}
@@ -536,7 +558,7 @@ func (n *Node) settle() error {
 				return fmt.Errorf("reload as leader: %w", err)
 			}
 		}
-		n.catching, n.dirty = false, false
+		n.catching, n.dirty, n.staleData = false, false, false
 		n.mu.Lock()
 		n.writable = true
 		n.mu.Unlock()
@@ -544,8 +566,9 @@ func (n *Node) settle() error {
 		if n.cfg.RoleChanged != nil {
 			n.cfg.RoleChanged(true)
 		}
-	case n.role != raft.StateLeader && n.dirty:
-		n.dirty = false
+	case n.role != raft.StateLeader && (n.dirty || n.staleData && time.Since(n.lastReload) >= n.cfg.FollowerRefresh):
+		n.dirty, n.staleData = false, false
+		n.lastReload = time.Now()
 		if n.cfg.Reload != nil {
 			if err := n.cfg.Reload(); err != nil {
 				return fmt.Errorf("reload as follower: %w", err)
@@ -622,6 +645,9 @@ func (n *Node) apply(ents []*pb.Entry) error {
 				b.Close()
 				return fmt.Errorf("entry %d: %w", e.GetIndex(), err)
 			}
+			if n.role != raft.StateLeader {
+				n.staleData = true
+			}
 			if !n.dirty && n.role != raft.StateLeader {
 				if touched, err := kv.ReprTouches(repr, kv.TagMeta); err != nil || touched {
 					n.dirty = true
@@ -676,7 +702,7 @@ func (n *Node) publish() {
 		s.Role = RoleFollower
 	}
 	n.mu.Lock()
-	s.Writable = n.writable
+	s.Writable = n.writable && s.Role == RoleLeader
 	n.mu.Unlock()
 	if s.Role == RoleLeader {
 		n.rn.WithProgress(func(id uint64, _ raft.ProgressType, pr tracker.Progress) {
