@@ -270,9 +270,15 @@ func TestReplicateAndFailover(t *testing.T) {
 }
 
 // TestCatchUpFromSnapshot: a follower that was down while the leader
-// truncated its log past it is sent a snapshot and ends identical.
+// truncated its log past it is sent a snapshot and ends identical. The
+// truncation is triggered by count, then by bytes.
 func TestCatchUpFromSnapshot(t *testing.T) {
-	c := newCluster(t, 3, cluster.Config{CompactEvery: 4, LogKeep: 1})
+	t.Run("count", func(t *testing.T) { catchUp(t, cluster.Config{CompactEvery: 4, LogKeep: 1}) })
+	t.Run("bytes", func(t *testing.T) { catchUp(t, cluster.Config{CompactEvery: 1 << 40, LogKeep: 2, MaxLogBytes: 1000}) })
+}
+
+func catchUp(t *testing.T, cfg cluster.Config) {
+	c := newCluster(t, 3, cfg)
 	lead := c.leader()
 	st, err := lead.l.CreateStream("s")
 	if err != nil {

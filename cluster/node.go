@@ -38,6 +38,9 @@ type Config struct {
 	// applied index by more than LogKeep; LogKeep entries stay for
 	// followers slightly behind. Defaults 1,000 and 200.
 	CompactEvery, LogKeep uint64
+	// MaxLogBytes also triggers the truncation once the entries after the
+	// compaction point hold this much data. Default 64 MiB.
+	MaxLogBytes uint64
 	// FollowerRefresh is how stale a follower's view of the partitions
 	// (their end offsets, which polls read up to) may get while entries
 	// arrive: it reloads at most this often. Metadata changes reload at
@@ -70,6 +73,9 @@ func (c *Config) defaults() {
 	}
 	if c.LogKeep == 0 {
 		c.LogKeep = 200
+	}
+	if c.MaxLogBytes == 0 {
+		c.MaxLogBytes = 64 << 20
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -133,6 +139,7 @@ type Node struct {
 	// Owned by the driver goroutine.
 	applied    uint64
 	lastStored uint64
+	logBytes   uint64 // entry data after the compaction point, about
 	confState  *pb.ConfState
 	pending    map[uint64]*proposal
 	role       raft.StateType
@@ -205,6 +212,9 @@ func Start(db *kv.DB, cfg Config) (*Node, error) {
 		propc:      make(chan struct{}, 1), recvc: make(chan []*pb.Message, 256), reportc: make(chan report, 256),
 		transfer: make(chan chan uint64), stopc: make(chan struct{}), done: make(chan struct{})}
 	n.lastStored, _ = ms.LastIndex()
+	for _, e := range st.entries {
+		n.logBytes += uint64(len(e.GetData()))
+	}
 	var seed [8]byte
 	_, _ = rand.Read(seed[:])
 	n.idBase = binary.LittleEndian.Uint64(seed[:])

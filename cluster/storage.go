@@ -196,6 +196,9 @@ func (n *Node) persist(entries []*pb.Entry, hs *pb.HardState) error {
 			return err
 		}
 		n.lastStored = entries[len(entries)-1].GetIndex()
+		for _, e := range entries {
+			n.logBytes += uint64(len(e.GetData()))
+		}
 	}
 	if !raft.IsEmptyHardState(hs) {
 		return n.ms.SetHardState(hs)
@@ -204,13 +207,16 @@ func (n *Node) persist(entries []*pb.Entry, hs *pb.HardState) error {
 }
 
 // compact moves the compaction point up to applied-LogKeep once more than
-// CompactEvery entries precede it: raft's copy and the stored entries go,
+// CompactEvery entries, or MaxLogBytes of entry data, precede it (the
+// entries are held in memory too): raft's copy and the stored entries go,
 // a follower that needs them later gets a snapshot instead. The deletion
 // is written after the apply batches of those entries in the same WAL, so
 // it can never be durable without them.
 func (n *Node) compact() error {
 	first, _ := n.ms.FirstIndex()
-	if n.applied < first+n.cfg.CompactEvery+n.cfg.LogKeep {
+	byCount := n.applied >= first+n.cfg.CompactEvery+n.cfg.LogKeep
+	byBytes := n.logBytes > n.cfg.MaxLogBytes && n.applied > first+n.cfg.LogKeep
+	if !byCount && !byBytes {
 		return nil
 	}
 	at := n.applied - n.cfg.LogKeep
@@ -231,6 +237,17 @@ func (n *Node) compact() error {
 		return err
 	}
 	n.metrics.compactions.Inc()
+	n.logBytes = 0
+	if last, _ := n.ms.LastIndex(); last > at {
+		kept, err := n.ms.Entries(at+1, last+1, math.MaxUint64)
+		if err != nil {
+			b.Close()
+			return err
+		}
+		for _, e := range kept {
+			n.logBytes += uint64(len(e.GetData()))
+		}
+	}
 	return n.db.ApplyNoSync(b)
 }
 
@@ -307,6 +324,7 @@ func (n *Node) installSnapshot(snap *pb.Snapshot) error {
 	}
 	n.applied = meta.GetIndex()
 	n.lastStored = meta.GetIndex()
+	n.logBytes = 0
 	n.confState = meta.GetConfState()
 	n.dirty = true
 	n.metrics.snapshotsInstalled.Inc()
