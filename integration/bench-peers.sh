@@ -22,7 +22,8 @@
 # streams for NATS and Redis); durability: shale `sync` (ack after fsync), Pebble
 # Sync commits, NATS its default (fsync every 2 minutes), Redis AOF everysec. The WA column
 # is bytes written per payload byte: Pebble's after a full compaction (pebblelimit), shale's
-# from its Pebble counters after a memtable flush (WAL, flushes, compactions so far).
+# from its Pebble counters after a memtable flush (WAL, flushes, compactions so far). shale's
+# peak RSS is the server's VmHWM at the end of the case (a fresh server per section).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -117,8 +118,10 @@ shale_result() {
 	local c=$1 j=$2; shift 2
 	result "$c" mb_s="$(jq .total.mb_s <<<"$j")" msgs_s="$(jq .total.msgs_s <<<"$j")" \
 		p50_ms="$(jq .total.latency.p50_ms <<<"$j")" p99_ms="$(jq .total.latency.p99_ms <<<"$j")" \
-		p999_ms="$(jq .total.latency.p999_ms <<<"$j")" "$@"
+		p999_ms="$(jq .total.latency.p999_ms <<<"$j")" rss_mib="$(shale_hwm)" "$@"
 }
+# shale_hwm: the server's peak RSS so far (VmHWM), MiB.
+shale_hwm() { [[ -n $SHALE_PID ]] && awk '/^VmHWM:/{printf "%.0f", $2 / 1024}' "/proc/$SHALE_PID/status" 2>/dev/null || true; }
 # shale_wa PAYLOAD_BYTES: flush the memtable (Iggy's FlushUnsavedBuffer with fsync, over
 # HTTP), let the flush finish, and print (WAL bytes + flushed and compacted bytes) / payload
 # from shale's own Pebble counters. pebblelimit's WA also includes a full manual compaction.
@@ -256,15 +259,15 @@ summary() {
 		echo "- shale $(git -C "$ROOT" describe --always --dirty 2>/dev/null), $($GO version | cut -d' ' -f3); $RUNS repetitions, $MB MB per case, medians (min–max)"
 		echo "- load average (1 min) during the cases: $(jq -s '[.[].load | select(. != null)] | "\(min)–\(max)"' -r "$RES")"
 		echo
-		echo "| case | MB/s | msgs/s | p50 ms | p99 ms | WA |"
-		echo "|---|---:|---:|---:|---:|---:|"
+		echo "| case | MB/s | msgs/s | p50 ms | p99 ms | WA | shale peak RSS MiB |"
+		echo "|---|---:|---:|---:|---:|---:|---:|"
 		jq -rs '
 		  def med: map(select(. != null)) | sort | if length == 0 then null elif length % 2 == 1 then .[length/2|floor] else (.[length/2-1] + .[length/2]) / 2 end;
 		  def r(d): if . == null then "" else (. * pow(10; d) | round) / pow(10; d) | tostring end;
 		  def span(f; d): [.[] | f | select(. != null)] as $v | if ($v | length) < 2 then "" else " (\($v | min | r(d))–\($v | max | r(d)))" end;
 		  . as $all | reduce (.[] | .case) as $c ([]; if index([$c]) then . else . + [$c] end) | .[] as $c
 		  | [$all[] | select(.case == $c)]
-		  | "| \(.[0].case) | \(map(.mb_s) | med | r(1))\(span(.mb_s; 0)) | \(map(.msgs_s) | med | r(0)) | \(map(.p50_ms) | med | r(2)) | \(map(.p99_ms) | med | r(2))\(span(.p99_ms; 2)) | \(map(.wa) | med | r(2)) |"
+		  | "| \(.[0].case) | \(map(.mb_s) | med | r(1))\(span(.mb_s; 0)) | \(map(.msgs_s) | med | r(0)) | \(map(.p50_ms) | med | r(2)) | \(map(.p99_ms) | med | r(2))\(span(.p99_ms; 2)) | \(map(.wa) | med | r(2)) | \(map(.rss_mib) | med | r(0)) |"
 		' "$RES"
 		echo
 		echo "Targets (issue 16), ratios of the medians above (and the range of the per-repetition ratios):"
