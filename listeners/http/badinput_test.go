@@ -112,6 +112,8 @@ func badInputs() []badInput {
 		coded("empty stream name", "POST", "/streams", `{"name":""}`, 400, wire.ErrInvalidStreamName),
 		coded("stream name of 256 bytes", "POST", "/streams", `{"name":"`+long+`"}`, 400, wire.ErrInvalidStreamName),
 		coded("no messages", "POST", msgs, send(balanced, ""), 400, wire.ErrInvalidMessagesCount),
+		coded("messages key of 256 bytes", "POST", msgs, send(`{"kind":"messages_key","value":"`+b64(strings.Repeat("k", 256))+`"}`, okMsg), 400, wire.ErrInvalidKeyValueLength),
+		text("user headers over 100,000 bytes", "POST", msgs, send(balanced, `{"id":0,"payload":"`+b64("x")+`","user_headers":"`+b64(strings.Repeat("h", 100_001))+`"}`), 422, wrongType),
 		// Identifiers in the path.
 		coded("stream name of 256 bytes in the path", "GET", "/streams/"+long, "", 400, wire.ErrInvalidIdentifier),
 		coded("topic name of 256 bytes in the path", "DELETE", topics+"/"+long, "", 400, wire.ErrInvalidIdentifier),
@@ -128,6 +130,9 @@ func badInputs() []badInput {
 		text("fsync not a bool", "GET", topic+"/messages/flush/0/maybe", "", 400, badURL),
 		text("client id not a number", "GET", "/clients/x", "", 400, badURL),
 		text("client id over u32", "GET", "/clients/4294967296", "", 400, badURL),
+		// Paths match exactly, as Iggy's router does: 404 with no body.
+		text("path in capitals", "GET", "/STREAMS", "", 404, ""),
+		text("path with a trailing slash", "GET", "/streams/", "", 404, ""),
 		// Query values.
 		text("partitions count not a number", "DELETE", topic+"/partitions?partitions_count=many", "", 400, badQuery),
 		text("partitions count over u32", "DELETE", topic+"/partitions?partitions_count=4294967296", "", 400, badQuery),
@@ -193,6 +198,9 @@ func checkBadAnswer(t testing.TB, tc badInput, status int, ctype, body string) {
 		return
 	}
 	if tc.code == nil {
+		if tc.text == "" && body != "" {
+			t.Errorf("%s: body %.200q, want none", tc.name, body)
+		}
 		if !strings.HasPrefix(body, tc.text) || (tc.text != "" && !strings.HasPrefix(ctype, "text/plain")) {
 			t.Errorf("%s: %s %.200q, want text starting %q", tc.name, ctype, body, tc.text)
 		}

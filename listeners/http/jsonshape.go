@@ -89,3 +89,13 @@ const maxIdentLength = 255
 func identError(param string, n int) error {
 	return fmt.Errorf("%s of %d bytes, want 1..%d: %w", param, n, maxIdentLength, wire.ErrInvalidIdentifier)
 }
+
+// noTrailingSlash answers an API path ending in a slash as an unknown
+// path (404, empty), as Iggy's router does; Fiber would match it to the
+// path without the slash. The dashboard keeps its own rules.
+func (s *Server) noTrailingSlash(c *fiber.Ctx) error {
+	if p := c.Path(); len(p) > 1 && strings.HasSuffix(p, "/") && !s.dashboardPath(p) {
+		return empty(c, fiber.StatusNotFound)
+	}
+	return c.Next()
+}

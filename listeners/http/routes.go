@@ -12,6 +12,7 @@ import (
 
 func (s *Server) routes() {
 	a := identRouter{s.app} // jsonshape.go
+	s.app.Use(s.noTrailingSlash)
 	// The public routes, the only ones that need no token (the binary
 	// protocol's public commands are marked in its command table).
 	s.public(fiber.MethodGet, "/", func(c *fiber.Ctx) error { return c.SendString("Iggy API") })

@@ -107,6 +107,7 @@ func New(b *broker.Broker, opts Options) (*Server, error) {
 		BodyLimit:             opts.MaxRequestSize,
 		DisableStartupMessage: true,
 		UnescapePath:          true,
+		CaseSensitive:         true, // as Iggy's router (and a trailing slash: jsonshape.go)
 		ErrorHandler:          s.errorHandler,
 		ReadTimeout:           time.Minute,
 		IdleTimeout:           2 * time.Minute,
