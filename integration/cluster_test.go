@@ -14,9 +14,9 @@ import (
 )
 
 // clusterEngineWired says whether `shale serve` runs the raft engine of
-// docs/cluster.md. Until it does, the tests that need it skip;
-// TEST_SHALE_CLUSTER=1 runs them anyway.
-const clusterEngineWired = false
+// docs/cluster.md (it does); false makes the tests that need it skip
+// unless TEST_SHALE_CLUSTER=1.
+const clusterEngineWired = true
 
 func clusterTestsForced() bool { return os.Getenv("TEST_SHALE_CLUSTER") != "" }
 
