@@ -13,7 +13,8 @@ import (
 // concurrent use. It is consumed by Commit; call Close only to discard an
 // uncommitted batch.
 type Batch struct {
-	b *pebble.Batch
+	b     *pebble.Batch
+	frees bool
 }
 
 // NewBatch returns an empty batch.
@@ -42,6 +43,13 @@ func (b *Batch) Delete(key []byte) error { return b.b.Delete(key, nil) }
 
 // DeleteRange removes every key in [start, end).
 func (b *Batch) DeleteRange(start, end []byte) error { return b.b.DeleteRange(start, end, nil) }
+
+// MarkFreeing says the batch only removes data (and rewrites the counters
+// that describe it): it is committed even while free space is under
+// Options.MinFreeDisk, because deleting is how an operator or retention gives
+// space back. The WAL record it needs is small and the reserve holds it. A
+// failed database refuses it like any other.
+func (b *Batch) MarkFreeing() { b.frees = true }
 
 // Len is the size of the batch's encoded representation in bytes.
 func (b *Batch) Len() int { return b.b.Len() }
@@ -87,7 +95,8 @@ type Durable struct {
 //     after the first sync that started after this commit was applied.
 //
 // Commit returns ErrDiskFull (nothing written) when free space is below the
-// minimum, ErrFailed after an earlier failure, ErrClosed after Close.
+// minimum (unless the batch is marked freeing), ErrFailed after an earlier
+// failure, ErrClosed after Close.
 func (db *DB) Commit(b *Batch) (Durable, error) {
 	if r := db.repl.Load(); r != nil {
 		return db.commitReplicated(*r, b)
@@ -107,6 +116,7 @@ func (db *DB) CommitLocal(b *Batch) (Durable, error) {
 	if f := db.failed.Load(); f != nil {
 		db.release()
 		b.Close()
+		db.metrics.writeErrors.WithLabelValues("failed").Inc()
 		return Durable{}, *f
 	}
 	if db.opts.ReadOnly {
@@ -114,7 +124,10 @@ func (db *DB) CommitLocal(b *Batch) (Durable, error) {
 		b.Close()
 		return Durable{}, ErrReadOnly
 	}
-	if err := db.checkDisk(b.Len()); err != nil {
+	if b.frees {
+		// Still measured, so the figures stay fresh.
+		db.disk.sinceCheck.Add(int64(b.Len()))
+	} else if err := db.checkDisk(b.Len()); err != nil {
 		db.release()
 		b.Close()
 		return Durable{}, err
@@ -123,8 +136,10 @@ func (db *DB) CommitLocal(b *Batch) (Durable, error) {
 	switch {
 	case db.opts.Durability == DurabilityInterval:
 		defer db.release()
-		err := db.pdb.Apply(b.b, pebble.NoSync)
-		_ = b.b.Close()
+		err := db.pebbleCommit(func() error { return db.pdb.Apply(b.b, pebble.NoSync) })
+		if !db.wedged.Load() {
+			_ = b.b.Close()
+		}
 		if err != nil {
 			return Durable{}, db.fail(err)
 		}
@@ -133,16 +148,23 @@ func (db *DB) CommitLocal(b *Batch) (Durable, error) {
 		return Durable{db: db, ticket: db.interval.applied.Add(1), start: start}, nil
 	case db.opts.Pipeline == PipelineApply:
 		defer db.release()
-		err := db.pdb.Apply(b.b, pebble.Sync)
-		_ = b.b.Close()
+		err := db.pebbleCommit(func() error { return db.pdb.Apply(b.b, pebble.Sync) })
+		if !db.wedged.Load() {
+			_ = b.b.Close()
+		}
+		if err == nil {
+			err = db.syncedOrFailed()
+		}
 		if err != nil {
 			return Durable{}, db.fail(err)
 		}
 		db.metrics.observeCommit(time.Since(start))
 		return Durable{}, nil
 	default:
-		if err := db.pdb.ApplyNoSyncWait(b.b, pebble.Sync); err != nil {
-			_ = b.b.Close()
+		if err := db.pebbleCommit(func() error { return db.pdb.ApplyNoSyncWait(b.b, pebble.Sync) }); err != nil {
+			if !db.wedged.Load() {
+				_ = b.b.Close()
+			}
 			db.release()
 			return Durable{}, db.fail(err)
 		}
@@ -172,6 +194,8 @@ func (d Durable) Wait() error {
 		err := d.db.interval.wait(d.ticket)
 		if err == nil {
 			d.db.metrics.observeCommit(time.Since(d.start))
+		} else {
+			d.db.metrics.writeErrors.WithLabelValues("failed").Inc()
 		}
 		return err
 	}
@@ -222,13 +246,22 @@ func (s *intervalSyncer) run() {
 func (s *intervalSyncer) syncOnce() {
 	target := s.applied.Load()
 	s.mu.Lock()
+	if f := s.db.failed.Load(); f != nil && s.err == nil {
+		// A commit failed elsewhere: the WAL cannot be synced any more, and
+		// the waiters must hear it rather than wait for a sync.
+		s.err = *f
+		s.cond.Broadcast()
+	}
 	behind := target > s.synced && s.err == nil
 	s.mu.Unlock()
 	if !behind {
 		return
 	}
 	start := time.Now()
-	err := s.db.pdb.LogData(nil, pebble.Sync)
+	err := s.db.pebbleCommit(func() error { return s.db.pdb.LogData(nil, pebble.Sync) })
+	if err == nil {
+		err = s.db.syncedOrFailed()
+	}
 	s.db.metrics.observeFsync(time.Since(start))
 	s.mu.Lock()
 	if err != nil {

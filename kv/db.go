@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -51,10 +52,14 @@ type DB struct {
 	}
 
 	failed atomic.Pointer[error]
+	// wedged is set when Pebble panicked inside its commit pipeline and left
+	// the pipeline's lock held: Close must not call into Pebble again.
+	wedged atomic.Bool
 
 	disk struct {
 		checked     atomic.Int64  // unix nanos of the last statfs
 		free        atomic.Uint64 // free bytes at that time
+		full        atomic.Bool   // free < MinFreeDisk at that time
 		sinceCheck  atomic.Int64  // bytes committed since then
 		warnedStats atomic.Bool
 	}
@@ -104,6 +109,9 @@ func Open(dir string, opts Options) (*DB, error) {
 	if !opts.Compress {
 		po.ApplyCompressionSettings(func() pebble.DBCompressionSettings { return pebble.DBCompressionNone })
 	}
+	if !opts.ReadOnly {
+		po.FS = walWatchFS{FS: opts.FS, db: db}
+	}
 	pdb, err := pebble.Open(dir, po)
 	if err != nil {
 		return nil, fmt.Errorf("kv: open %s: %w", dir, err)
@@ -143,7 +151,15 @@ func (db *DB) Close() error {
 		// A clean shutdown leaves nothing to replay: flush the WAL to disk.
 		errs = append(errs, db.pdb.LogData(nil, pebble.Sync))
 	}
-	errs = append(errs, db.pdb.Close())
+	if db.wedged.Load() {
+		// Pebble's commit pipeline is locked by the panic that wedged it and
+		// its Close would wait for that lock forever. The WAL on disk is
+		// what a restart replays; the files are released when the process
+		// exits.
+		errs = append(errs, fmt.Errorf("%w: Pebble not closed", *db.failed.Load()))
+	} else {
+		errs = append(errs, db.pdb.Close())
+	}
 	if db.opts.Registerer != nil {
 		db.metrics.unregister(db.opts.Registerer)
 	}
@@ -168,15 +184,6 @@ func (db *DB) release() {
 		db.mu.drained.Broadcast()
 	}
 	db.mu.Unlock()
-}
-
-// fail records the first commit failure; every later commit returns it.
-func (db *DB) fail(err error) error {
-	wrapped := fmt.Errorf("%w: %v", ErrFailed, err)
-	if db.failed.CompareAndSwap(nil, &wrapped) {
-		db.log.Error("commit failed; refusing further writes until restart", "err", err)
-	}
-	return *db.failed.Load()
 }
 
 // Get copies the value of key into dst (which may be nil) and reports whether
@@ -273,12 +280,11 @@ func (db *DB) checkDisk(n int) error {
 			}
 			return nil
 		}
-		db.disk.free.Store(free)
-		db.disk.checked.Store(now)
-		db.disk.sinceCheck.Store(0)
+		db.observeFree(free)
 	}
-	if free := db.disk.free.Load(); free < db.opts.MinFreeDisk {
-		return fmt.Errorf("%w: %d bytes free, %d required", ErrDiskFull, free, db.opts.MinFreeDisk)
+	if db.disk.full.Load() {
+		db.metrics.writeErrors.WithLabelValues("disk_full").Inc()
+		return fmt.Errorf("%w: %d bytes free, %d required", ErrDiskFull, db.disk.free.Load(), db.opts.MinFreeDisk)
 	}
 	return nil
 }
@@ -303,8 +309,17 @@ func (l pebbleLogger) Errorf(format string, args ...any) {
 	l.db.log.Error(fmt.Sprintf(format, args...))
 }
 
+// One fatal error is not fatal to shale: a commit whose WAL write or sync
+// failed ("fatal commit error", raised by Pebble's Apply with Sync and by
+// LogData). Pebble's commit pipeline cannot be used again, but reads can: the
+// database enters the failed state, the commit that saw it returns ErrFailed
+// (commitFailed) and so does every later one, until a restart.
 func (l pebbleLogger) Fatalf(format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
+	if strings.HasPrefix(msg, "pebble: fatal commit error") {
+		_ = l.db.latch(errors.New(msg))
+		return
+	}
 	l.db.log.Error("fatal storage error", "err", msg)
 	if l.db.opts.OnFatal != nil {
 		l.db.opts.OnFatal(msg)

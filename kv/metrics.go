@@ -17,6 +17,10 @@ type metrics struct {
 	fsyncLatency  prometheus.Histogram // interval mode: one WAL sync
 	writeStalls   prometheus.Counter
 	diskSlow      prometheus.Counter
+	writeErrors   *prometheus.CounterVec // by reason: disk_full, failed
+
+	degraded  *prometheus.Desc
+	freeBytes *prometheus.Desc
 
 	diskUsage  *prometheus.Desc
 	walBytes   *prometheus.Desc
@@ -43,7 +47,7 @@ type metrics struct {
 var latencyBuckets = prometheus.ExponentialBuckets(0.00005, 2, 18) // 50µs … ~6.5s
 
 func newMetrics(db *DB) *metrics {
-	return &metrics{
+	m := &metrics{
 		db: db,
 		commitLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "shale_kv_commit_seconds",
@@ -63,6 +67,14 @@ func newMetrics(db *DB) *metrics {
 			Name: "shale_kv_disk_slow_total",
 			Help: "Disk operations Pebble reported as slow.",
 		}),
+		writeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "shale_storage_write_errors_total",
+			Help: "Commits refused or failed: disk_full (refused under the free-space reserve, nothing written), failed (a WAL write or sync failed, or refused after one).",
+		}, []string{"reason"}),
+		degraded: prometheus.NewDesc("shale_storage_degraded",
+			"1 while writes are refused for the reason: disk_full (until space returns) or failed (until restart).", []string{"reason"}, nil),
+		freeBytes: prometheus.NewDesc("shale_storage_free_bytes",
+			"Free bytes of the filesystem holding the database (only while system.storage.min_free_disk is set).", nil, nil),
 		diskUsage:  prometheus.NewDesc("shale_kv_disk_usage_bytes", "Bytes the database occupies on disk.", nil, nil),
 		walBytes:   prometheus.NewDesc("shale_kv_wal_bytes_written_total", "Bytes written to the WAL.", nil, nil),
 		compacted:  prometheus.NewDesc("shale_kv_compaction_bytes_written_total", "Bytes written by compactions and flushes.", nil, nil),
@@ -82,13 +94,17 @@ func newMetrics(db *DB) *metrics {
 		memtables:   prometheus.NewDesc("shale_kv_memtables", "Memtables, the mutable one included.", nil, nil),
 		walFsync:    prometheus.NewDesc("shale_kv_wal_fsync_seconds", "Latency of Pebble's WAL fsyncs (every durability mode).", nil, nil),
 	}
+	for _, reason := range []string{"disk_full", "failed"} {
+		m.writeErrors.WithLabelValues(reason) // present at 0 from the start
+	}
+	return m
 }
 
 func (m *metrics) observeCommit(d time.Duration) { m.commitLatency.Observe(d.Seconds()) }
 func (m *metrics) observeFsync(d time.Duration)  { m.fsyncLatency.Observe(d.Seconds()) }
 
 func (m *metrics) register(r prometheus.Registerer) error {
-	for _, c := range []prometheus.Collector{m.commitLatency, m.fsyncLatency, m.writeStalls, m.diskSlow, m} {
+	for _, c := range []prometheus.Collector{m.commitLatency, m.fsyncLatency, m.writeStalls, m.diskSlow, m.writeErrors, m} {
 		if err := r.Register(c); err != nil {
 			return err
 		}
@@ -97,7 +113,7 @@ func (m *metrics) register(r prometheus.Registerer) error {
 }
 
 func (m *metrics) unregister(r prometheus.Registerer) {
-	for _, c := range []prometheus.Collector{m.commitLatency, m.fsyncLatency, m.writeStalls, m.diskSlow, m} {
+	for _, c := range []prometheus.Collector{m.commitLatency, m.fsyncLatency, m.writeStalls, m.diskSlow, m.writeErrors, m} {
 		r.Unregister(c)
 	}
 }
@@ -105,7 +121,8 @@ func (m *metrics) unregister(r prometheus.Registerer) {
 // Describe implements prometheus.Collector for the figures read from Pebble.
 func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{m.diskUsage, m.walBytes, m.compacted, m.memtable, m.readAmp, m.cacheHits, m.cacheMiss, m.tableCount,
-		m.compactions, m.flushes, m.l0Files, m.l0Sublevels, m.writeAmp, m.walSize, m.walFiles, m.memtables, m.walFsync} {
+		m.compactions, m.flushes, m.l0Files, m.l0Sublevels, m.writeAmp, m.walSize, m.walFiles, m.memtables, m.walFsync,
+		m.degraded, m.freeBytes} {
 		ch <- d
 	}
 }
@@ -117,6 +134,17 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	}
 	pm := m.db.pdb.Metrics()
 	m.db.release()
+	h := m.db.Health()
+	for _, reason := range []string{"disk_full", "failed"} {
+		v := 0.0
+		if (reason == "disk_full" && h.DiskFull) || (reason == "failed" && h.Failed != nil) {
+			v = 1
+		}
+		ch <- prometheus.MustNewConstMetric(m.degraded, prometheus.GaugeValue, v, reason)
+	}
+	if h.ReserveBytes > 0 {
+		ch <- prometheus.MustNewConstMetric(m.freeBytes, prometheus.GaugeValue, float64(h.FreeBytes))
+	}
 	total := pm.Total()
 	var tables int64
 	for _, l := range pm.Levels {
