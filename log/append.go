@@ -75,7 +75,7 @@ func (p *Partition) Append(msgs []byte, count int) (Appended, error) {
 	durable, err := p.log.db.Commit(b)
 	if err != nil {
 		p.mu.Unlock()
-		return Appended{}, fmt.Errorf("append to partition %d: %w", p.id, err)
+		return Appended{}, fmt.Errorf("append to partition %d: %w", p.id, storageErr(err))
 	}
 	entry := p.enqueueLocked(end)
 	p.mu.next = end
@@ -94,7 +94,7 @@ func (p *Partition) Append(msgs []byte, count int) (Appended, error) {
 	err = durable.Wait()
 	p.complete(entry, err)
 	if err != nil {
-		return Appended{}, fmt.Errorf("append to partition %d: %w", p.id, err)
+		return Appended{}, fmt.Errorf("append to partition %d: %w", p.id, storageErr(err))
 	}
 	return res, nil
 }

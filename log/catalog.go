@@ -267,9 +267,11 @@ func (l *Log) DeleteStream(id uint32) error {
 		b.Close()
 		return err
 	}
+	b.MarkFreeing() // allowed under the free-space reserve (kv.Batch.MarkFreeing)
 	if err := l.commitAndWait(b); err != nil {
 		return err
 	}
+	l.reclaim(streamSpan(kv.TagMessages, id))
 	for _, t := range s.topics {
 		t.markDeleted()
 	}
@@ -316,8 +318,12 @@ func (l *Log) purgeLocked(parts []*Partition) error {
 		b.Close()
 		return err
 	}
+	b.MarkFreeing() // allowed under the free-space reserve (kv.Batch.MarkFreeing)
 	if err := l.commitAndWait(b); err != nil {
 		return err
+	}
+	for _, p := range parts {
+		l.reclaim(partitionSpan(kv.TagMessages, p.streamID, p.topicID, p.id))
 	}
 	for _, p := range parts {
 		p.resetLocked()
@@ -457,9 +463,11 @@ func (l *Log) DeleteTopic(s, t uint32) error {
 		b.Close()
 		return err
 	}
+	b.MarkFreeing() // allowed under the free-space reserve (kv.Batch.MarkFreeing)
 	if err := l.commitAndWait(b); err != nil {
 		return err
 	}
+	l.reclaim(topicSpan(kv.TagMessages, s, t))
 	tp.markDeleted()
 	st.alloc = alloc
 	delete(st.topics, t)
@@ -556,8 +564,12 @@ func (l *Log) DeletePartitions(s, t uint32, count uint32) error {
 		b.Close()
 		return err
 	}
+	b.MarkFreeing() // allowed under the free-space reserve (kv.Batch.MarkFreeing)
 	if err := l.commitAndWait(b); err != nil {
 		return err
+	}
+	for _, p := range gone {
+		l.reclaim(partitionSpan(kv.TagMessages, s, t, p.id))
 	}
 	for _, p := range gone {
 		p.mu.gone = errGone("partition deleted", s, t, p.id, wire.ErrPartitionNotFound)

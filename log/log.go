@@ -400,9 +400,9 @@ func (l *Log) Partitions() []*Partition {
 func (l *Log) commitAndWait(b *kv.Batch) error {
 	d, err := l.db.Commit(b)
 	if err != nil {
-		return err
+		return storageErr(err)
 	}
-	return d.Wait()
+	return storageErr(d.Wait())
 }
 
 // errGone builds the error appends see on a deleted partition.

@@ -53,9 +53,9 @@ func (p *Partition) storeOffset(c Consumer, offset uint64) error {
 	d, err := p.log.db.Commit(b)
 	p.mu.Unlock()
 	if err != nil {
-		return err
+		return storageErr(err)
 	}
-	return d.Wait()
+	return storageErr(d.Wait())
 }
 
 // DeleteOffset removes consumer c's stored offset (error 3021 when there is
@@ -84,9 +84,9 @@ func (p *Partition) DeleteOffset(c Consumer) error {
 	d, err := p.log.db.Commit(b)
 	p.mu.Unlock()
 	if err != nil {
-		return err
+		return storageErr(err)
 	}
-	return d.Wait()
+	return storageErr(d.Wait())
 }
 
 // MinStoredOffset returns the lowest offset stored by any consumer or group

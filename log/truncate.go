@@ -184,7 +184,7 @@ func (p *Partition) TruncateBefore(boundary uint64) (Truncated, error) {
 		err = cerr
 	}
 	if err != nil {
-		return Truncated{}, fmt.Errorf("truncate partition %d: %w", p.id, err)
+		return Truncated{}, fmt.Errorf("truncate partition %d: %w", p.id, storageErr(err))
 	}
 
 	lower, _ := partitionSpan(kv.TagMessages, p.streamID, p.topicID, p.id)
@@ -217,6 +217,7 @@ func (p *Partition) TruncateBefore(boundary uint64) (Truncated, error) {
 		b.Close()
 		return Truncated{}, err
 	}
+	b.MarkFreeing()
 	durable, err := p.log.db.Commit(b)
 	if err != nil {
 		p.mu.Unlock()
@@ -231,7 +232,7 @@ func (p *Partition) TruncateBefore(boundary uint64) (Truncated, error) {
 		// The deletion is visible but may come back after a crash; the
 		// counters in the same batch come back with it, so the state stays
 		// consistent either way.
-		return res, fmt.Errorf("truncate partition %d: %w", p.id, err)
+		return res, fmt.Errorf("truncate partition %d: %w", p.id, storageErr(err))
 	}
 	if err := p.log.db.Compact(context.Background(), lower, upper); err != nil {
 		return res, fmt.Errorf("compact partition %d after truncation: %w", p.id, err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -215,9 +216,21 @@ func (s *Store) commit(fill func(b *kv.Batch) error) error {
 	}
 	d, err := s.db.Commit(b)
 	if err != nil {
-		return err
+		return storageErr(err)
 	}
-	return d.Wait()
+	return storageErr(d.Wait())
+}
+
+// storageErr gives kv's refusals the protocol codes log gives them
+// (log/storage.go): a full disk 10006, a failed WAL 10009.
+func storageErr(err error) error {
+	switch {
+	case errors.Is(err, kv.ErrDiskFull):
+		return fmt.Errorf("%w: %w", wire.ErrCannotWriteToFile, err)
+	case errors.Is(err, kv.ErrFailed):
+		return fmt.Errorf("%w: %w", wire.ErrCannotSyncFile, err)
+	}
+	return err
 }
 
 func encodePerms(p *wire.Permissions) []byte {
