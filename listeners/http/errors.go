@@ -101,6 +101,10 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 		// The server is shutting down: not the request's fault either.
 		return c.Status(fiber.StatusServiceUnavailable).JSON(rest.Error{ID: code, Code: we.Name, Reason: "the server is shutting down"})
 	}
+	if reason, ok := storageReasons[code]; ok {
+		// The storage refused the write (routes_health.go).
+		return c.Status(fiber.StatusInsufficientStorage).JSON(rest.Error{ID: code, Code: we.Name, Reason: reason})
+	}
 	if code == wire.ErrError.Code || code == wire.ErrSnapshotFileCompletionFailed.Code {
 		// A failure of ours, not of the request: log the cause, answer
 		// 500 without it (docs/compatibility.md).

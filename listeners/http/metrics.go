@@ -66,6 +66,7 @@ var routeCommands = map[string]wire.Command{
 // of their own ("http."), so they can never be taken for a command.
 var httpOnlyRoutes = map[string]string{
 	"GET /":                       "http.root",
+	"GET /health":                 "http.health",
 	"GET /metrics":                "http.metrics",
 	"GET " + BackupPath:           "http.backup",
 	"GET " + RetentionPreviewPath: "http.retention_preview",

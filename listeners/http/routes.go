@@ -17,6 +17,7 @@ func (s *Server) routes() {
 	// protocol's public commands are marked in its command table).
 	s.public(fiber.MethodGet, "/", func(c *fiber.Ctx) error { return c.SendString("Iggy API") })
 	s.public(fiber.MethodGet, "/ping", func(c *fiber.Ctx) error { return c.SendString("pong") })
+	s.public(fiber.MethodGet, "/health", s.health) // a shale addition (routes_health.go)
 	s.public(fiber.MethodPost, "/users/login", s.login)
 	s.public(fiber.MethodPost, "/users/refresh-token", s.refresh)
 	s.public(fiber.MethodPost, "/personal-access-tokens/login", s.loginWithToken)

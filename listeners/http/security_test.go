@@ -14,7 +14,7 @@ import (
 // walked by TestDashboardRefusesStrangers.
 func TestEveryRouteRefusedWithoutToken(t *testing.T) {
 	a := newAPI(t)
-	public := []string{"/", "/ping", "/users/login", "/users/refresh-token", "/personal-access-tokens/login"}
+	public := []string{"/", "/ping", "/health", "/users/login", "/users/refresh-token", "/personal-access-tokens/login"}
 	param := regexp.MustCompile(`:[a-z_]+`)
 	walked := 0
 	for _, r := range a.srv.App().GetRoutes(true) {
