@@ -180,6 +180,7 @@ func start(cfg *config.Config, follower bool, environ []string, logger *slog.Log
 				_ = prof.Close()
 			}
 			s.closeAll()
+			err = explainDiskFull(err, cfg) // diskfull.go
 		}
 	}()
 
@@ -201,6 +202,9 @@ func start(cfg *config.Config, follower bool, environ []string, logger *slog.Log
 	if err != nil {
 		return nil, err
 	}
+	// On a disk already full this logs "disk full" now rather than at the
+	// first write; the server starts and serves reads (diskfull.go).
+	_ = s.db.Health()
 	l, err := log.Open(s.db, logOptions(cfg, logger))
 	if err != nil {
 		return nil, err
