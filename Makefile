@@ -38,6 +38,8 @@ test: vet
 	$(GO) test -race -tags $(TAGS) ./...
 	# The 1 GiB disk-reclaim test skips itself under -race (too slow there).
 	$(GO) test -tags $(TAGS) -run TestSweepReclaimsDisk ./retention/
+	# So does the disk-full test of the binary (it needs root for its tmpfs).
+	$(GO) test -tags $(TAGS) -run TestDiskFullBinary ./integration/
 	$(MAKE) fuzz-short
 
 # A few seconds of each codec fuzz target and the HTTP one, in CI; a
