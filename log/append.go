@@ -88,13 +88,13 @@ func (p *Partition) Append(msgs []byte, count int) (Appended, error) {
 
 	res := Appended{First: first, Last: end - 1, Count: kept.count}
 	if p.log.db.Durability() == kv.DurabilityInterval {
-		go func() { p.complete(entry, durable.Wait()) }()
+		go func() { p.complete(entry, storageErr(durable.Wait())) }()
 		return res, nil
 	}
-	err = durable.Wait()
-	p.complete(entry, err)
+	err = storageErr(durable.Wait())
+	p.complete(entry, err) // a later purge or delete reports it with its code
 	if err != nil {
-		return Appended{}, fmt.Errorf("append to partition %d: %w", p.id, storageErr(err))
+		return Appended{}, fmt.Errorf("append to partition %d: %w", p.id, err)
 	}
 	return res, nil
 }

@@ -162,6 +162,7 @@ func TestFailedFsyncCodes(t *testing.T) {
 	_, err := e.l.CreateStream("new")
 	wantCode(t, "create stream", err, log.ErrStorageFailed)
 	wantCode(t, "delete topic", e.l.DeleteTopic(e.stream, e.spare), log.ErrStorageFailed)
+	wantCode(t, "purge the partition whose append failed", e.l.PurgeTopic(e.stream, e.topic), log.ErrStorageFailed)
 	if !errors.Is(err, kv.ErrFailed) {
 		t.Fatalf("create stream: %v does not wrap kv.ErrFailed", err)
 	}
