@@ -140,6 +140,8 @@ type Node struct {
 	applied    uint64
 	lastStored uint64
 	logBytes   uint64 // entry data after the compaction point, about
+	hsTerm     uint64 // term and vote of the persisted hard state
+	hsVote     uint64
 	confState  *pb.ConfState
 	pending    map[uint64]*proposal
 	role       raft.StateType
@@ -212,6 +214,7 @@ func Start(db *kv.DB, cfg Config) (*Node, error) {
 		propc:      make(chan struct{}, 1), recvc: make(chan []*pb.Message, 256), reportc: make(chan report, 256),
 		transfer: make(chan chan uint64), stopc: make(chan struct{}), done: make(chan struct{})}
 	n.lastStored, _ = ms.LastIndex()
+	n.hsTerm, n.hsVote = st.hs.GetTerm(), st.hs.GetVote()
 	for _, e := range st.entries {
 		n.logBytes += uint64(len(e.GetData()))
 	}
@@ -307,7 +310,7 @@ func (n *Node) Stop() {
 			case n.transfer <- reply:
 				if to := <-reply; to != 0 {
 					deadline := time.Now().Add(2 * n.cfg.Tick * time.Duration(n.cfg.ElectionTicks))
-					for time.Now().Before(deadline) && n.Status().Lead == n.cfg.ID {
+					for time.Now().Before(deadline) && (n.Status().Lead == n.cfg.ID || n.Status().Lead == 0) {
 						time.Sleep(n.cfg.Tick / 2)
 					}
 					n.log.Info("leadership handed over for shutdown", "to", to, "leader_now", n.Status().Lead)
@@ -501,13 +504,30 @@ func (n *Node) handleReady(rd raft.Ready) error {
 			return fmt.Errorf("install snapshot: %w", err)
 		}
 	}
+	// A leader whose term and vote are already on disk sends before it
+	// writes: the followers append while it does (raft thesis §10.2.1;
+	// etcd's raft README allows messages of a Ready to go while that
+	// Ready's entries are persisted). A commit index that counts these
+	// entries only leaves in a later Ready, after this write. Anyone else
+	// persists first (a vote or an append acknowledgement must be on
+	// disk before it is sent).
+	early := n.role == raft.StateLeader && (raft.IsEmptyHardState(rd.HardState) ||
+		rd.HardState.GetTerm() == n.hsTerm && rd.HardState.GetVote() == n.hsVote)
+	if early {
+		n.send(rd.Messages)
+	}
 	if err := n.persist(rd.Entries, rd.HardState); err != nil {
 		return fmt.Errorf("persist log: %w", err)
+	}
+	if !raft.IsEmptyHardState(rd.HardState) {
+		n.hsTerm, n.hsVote = rd.HardState.GetTerm(), rd.HardState.GetVote()
 	}
 	if n.catching && n.catchIndex == 0 {
 		n.catchIndex = n.lastStored
 	}
-	n.send(rd.Messages)
+	if !early {
+		n.send(rd.Messages)
+	}
 	if err := n.apply(rd.CommittedEntries); err != nil {
 		return fmt.Errorf("apply: %w", err)
 	}
