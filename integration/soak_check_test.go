@@ -235,15 +235,53 @@ func storedOffsets(c *client.Client, singles []uint32) (map[string][soakPartitio
 	return out, err
 }
 
-// untilKill is the time from ackedAt (unix nanos) to the first kill after
-// it, -1 when no kill followed.
-func (r *soakRun) untilKill(ackedAt int64) time.Duration {
-	at := time.Unix(0, ackedAt)
-	next := sort.Search(len(r.killedAt), func(i int) bool { return !r.killedAt[i].Before(at) })
+// untilKill finds the kill a message sent at sentAt and acknowledged at
+// ackedAt (unix nanos) was lost to: the first kill at or after its send.
+// It returns the time from the acknowledgement to that kill, negative when
+// the answer arrived after the signal was sent but before the process died;
+// killed is false when no kill followed the send.
+func (r *soakRun) untilKill(sentAt, ackedAt int64) (window time.Duration, killed bool) {
+	sent := time.Unix(0, sentAt)
+	next := sort.Search(len(r.killedAt), func(i int) bool { return !r.killedAt[i].Before(sent) })
 	if next == len(r.killedAt) {
-		return -1
+		return 0, false
 	}
-	return r.killedAt[next].Sub(at)
+	return r.killedAt[next].Sub(time.Unix(0, ackedAt)), true
+}
+
+// describeLost says where a lost message stood: when it was sent and
+// acknowledged relative to the kills around it, and where the same
+// producer's neighbours on its partition were stored.
+func (r *soakRun) describeLost(p *soakProducer, f *soakFound, seq int) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	part := p.part[seq]
+	sent := time.Unix(0, p.started[seq])
+	next := sort.Search(len(r.killedAt), func(i int) bool { return !r.killedAt[i].Before(sent) })
+	neighbour := func(from, step int) string {
+		for i := from; i >= 0 && i < len(p.part); i += step {
+			if p.part[i] == part && f.count[i] > 0 {
+				return fmt.Sprintf("seq %d at offset %d (sent %v)", i, f.off[i], r.sinceKill(next, p.started[i]))
+			}
+		}
+		return "none"
+	}
+	out := fmt.Sprintf("producer %d (%s) seq %d partition %d, relative to kill %d: sent %v, acked %v (retried %v); stored before it: %s; after: %s",
+		p.id, p.transport, seq, part, next+1, r.sinceKill(next, p.started[seq]), r.sinceKill(next, p.ackedAt[seq]),
+		p.state[seq]&seqRetried != 0, neighbour(seq-1, -1), neighbour(seq+1, 1))
+	if next > 0 && next <= len(r.startedAt) {
+		out += fmt.Sprintf("; kill %d at %v, instance %d listening at %v", next, r.sinceKill(next, r.killedAt[next-1].UnixNano()),
+			next+1, r.sinceKill(next, r.startedAt[next-1].UnixNano()))
+	}
+	return out
+}
+
+// sinceKill is t (unix nanos) relative to kill i (negative: before it).
+func (r *soakRun) sinceKill(i int, t int64) time.Duration {
+	if i >= len(r.killedAt) || t == 0 {
+		return time.Duration(t)
+	}
+	return time.Unix(0, t).Sub(r.killedAt[i]).Round(time.Millisecond)
 }
 
 // storedOffsetsRetry is storedOffsets, retried while members of the load's
@@ -272,6 +310,10 @@ func (r *soakRun) check(t *testing.T, dir string) {
 	}
 	defer c.Close()
 
+	if r.cfg.durability == "interval" {
+		// Polls stop at the durable watermark: let the last sends' sync land.
+		time.Sleep(2 * time.Second)
+	}
 	// The checked topic: every acknowledged message once, intact, in order.
 	found := map[uint32]*soakFound{}
 	states := map[uint32][]uint8{}
@@ -285,6 +327,9 @@ func (r *soakRun) check(t *testing.T, dir string) {
 	}
 	var acked, lost, lostSeen, dups, retryDups, unackedKept, unackedGone, batches, retries int
 	var lostWindow time.Duration // longest time from a lost message's ack to the kill after it
+	var lostLog []string
+	var lostAfterSignal int // answered after the kill signal was sent
+	var lastLogged int64
 	r.st.mu.Lock()
 	seen := r.st.seen
 	r.st.mu.Unlock()
@@ -293,6 +338,7 @@ func (r *soakRun) check(t *testing.T, dir string) {
 		f := found[p.id]
 		p.mu.Lock()
 		ackedAt := append([]int64(nil), p.ackedAt...)
+		sentAt := append([]int64(nil), p.started...)
 		p.mu.Unlock()
 		for seq, st := range states[p.id] {
 			n := f.count[seq]
@@ -303,14 +349,23 @@ func (r *soakRun) check(t *testing.T, dir string) {
 					break
 				}
 				lost++
-				window := r.untilKill(ackedAt[seq])
-				lostWindow = max(lostWindow, window)
+				window, killed := r.untilKill(sentAt[seq], ackedAt[seq])
+				if killed {
+					lostWindow = max(lostWindow, window)
+					if window < 0 {
+						lostAfterSignal++
+					}
+				}
+				if len(lostLog) < 8 && (!killed || window > time.Second) && sentAt[seq] != lastLogged {
+					lastLogged = sentAt[seq]
+					lostLog = append(lostLog, r.describeLost(p, f, seq))
+				}
 				switch {
 				case seq < len(seen[p.id]) && seen[p.id][seq]:
 					lostSeen++
 					bad.add("producer %d seq %d: acknowledged and delivered to a consumer, then lost", p.id, seq)
-				case r.cfg.durability != "interval" || window < 0:
-					bad.add("producer %d seq %d: acknowledged %v before a kill, not found", p.id, seq, window)
+				case r.cfg.durability != "interval" || !killed:
+					bad.add("producer %d seq %d: acknowledged %v before a kill (killed: %v), not found", p.id, seq, window, killed)
 				}
 			case n > 0:
 				unackedKept++
@@ -355,8 +410,8 @@ func (r *soakRun) check(t *testing.T, dir string) {
 				} else {
 					rLost++
 					// interval durability may lose the newest acknowledged sends at a kill
-					if window := r.untilKill(rAckedAt[seq]); r.cfg.durability != "interval" || window < 0 {
-						bad.add("expiring topic: seq %d acknowledged %v before a kill, not found", seq, window)
+					if window, killed := r.untilKill(started[seq], rAckedAt[seq]); r.cfg.durability != "interval" || !killed {
+						bad.add("expiring topic: seq %d acknowledged %v before a kill (killed: %v), not found", seq, window, killed)
 					}
 				}
 			}
@@ -414,7 +469,7 @@ func (r *soakRun) check(t *testing.T, dir string) {
 			time.Since(r.began).Round(time.Second), r.kills, r.cfg.killMin, r.cfg.killMax, r.maxStart.Round(time.Millisecond), r.cfg.dedup, cmp.Or(r.cfg.durability, "sync")),
 		fmt.Sprintf("load            producers tcp,tcp,quic,http on %d partitions + 1 tcp on the expiring topic; g-auto members tcp,tcp,quic; single consumers tcp,http", soakPartitions),
 		fmt.Sprintf("acknowledged    %d messages in %d sends (%d messages stored on the checked topic)", acked, batches, total),
-		fmt.Sprintf("lost            %d (%d of them delivered to a consumer first; longest from ack to kill %v)", lost, lostSeen, lostWindow.Round(time.Millisecond)),
+		fmt.Sprintf("lost            %d (%d of them delivered to a consumer first; longest from ack to kill %v; %d answered after the kill signal)", lost, lostSeen, lostWindow.Round(time.Millisecond), lostAfterSignal),
 		fmt.Sprintf("duplicates      %d (and %d copies from %d sends repeated after their answer was lost)", dups, retryDups, retries),
 		fmt.Sprintf("unacknowledged  %d stored, %d not stored (sends cut off by a kill or by the end)", unackedKept, unackedGone),
 		fmt.Sprintf("consumers       %d polls delivered %d messages, %d joins/connects, %d leaves, %d offset reads", r.st.polls.Load(), r.st.delivered.Load(), r.st.joins.Load(), r.st.leaves.Load(), r.st.reads.Load()),
@@ -423,12 +478,21 @@ func (r *soakRun) check(t *testing.T, dir string) {
 		fmt.Sprintf("backups         %d taken under load, %d cut short by a kill, %d restored and verified as a consistent prefix", len(taken), len(failed), verified),
 		fmt.Sprintf("client errors   %d transport (expected while the server is down); server codes: %s", transportErrs, orNone(serverErrs)),
 	}
+	if len(lostLog) > 0 {
+		t.Logf("lost long before a kill (or with none after):\n%s", strings.Join(lostLog, "\n"))
+	}
 	t.Logf("soak totals:\n%s", strings.Join(lines, "\n"))
 	if p := os.Getenv("SOAK_REPORT"); p != "" {
 		_ = os.WriteFile(p, []byte(strings.Join(lines, "\n")+"\n"), 0o644)
 	}
 	if len(serverErrs) > 0 {
 		bad.add("server errors on the data path: %s", strings.Join(serverErrs, ", "))
+	}
+	for _, e := range r.exited {
+		bad.add("%s", e)
+	}
+	for _, e := range r.serverErrors {
+		bad.add("server logged: %s", e)
 	}
 	if verified == 0 {
 		bad.add("no backup taken under load was verified")

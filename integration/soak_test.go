@@ -232,6 +232,7 @@ type soakProducer struct {
 	state   []uint8
 	started []int64 // unix nanos of each seq's first send
 	ackedAt []int64 // unix nanos of each seq's acknowledgement (0: none)
+	part    []uint8 // each seq's partition
 	batches int
 	retries int // sends repeated after a lost answer
 }
@@ -258,6 +259,7 @@ func (p *soakProducer) run(ctx context.Context, sv *soakServer, cfg soakConfig, 
 			p.state = append(p.state, seqSent)
 			p.started = append(p.started, now)
 			p.ackedAt = append(p.ackedAt, 0)
+			p.part = append(p.part, uint8(part))
 		}
 		p.mu.Unlock()
 		for attempt := 0; ; attempt++ {
@@ -565,8 +567,12 @@ type soakRun struct {
 	backups   soakBackups
 	kills     int
 	killedAt  []time.Time
-	maxStart  time.Duration
-	began     time.Time
+	startedAt []time.Time // when each restarted instance was listening
+	exited    []string    // instances that were gone before their kill
+	// serverErrors are the error lines the killed instances logged
+	serverErrors []string
+	maxStart     time.Duration
+	began        time.Time
 }
 
 func TestSoak(t *testing.T) {
@@ -617,11 +623,21 @@ func TestSoak(t *testing.T) {
 		r.sv.mu.Lock()
 		s := r.sv.s
 		r.sv.mu.Unlock()
+		select {
+		case err := <-s.done:
+			s.done <- err
+			r.exited = append(r.exited, fmt.Sprintf("instance %d exited on its own (%v):\n%s", r.kills+1, err, s.Output()))
+		default:
+		}
 		r.killedAt = append(r.killedAt, time.Now())
 		s.Kill()
 		r.kills++
+		if l := s.Lines("level=ERROR"); len(l) > 0 {
+			r.serverErrors = append(r.serverErrors, l...)
+		}
 		t0 := time.Now()
 		s = Start(t, dir, env...)
+		r.startedAt = append(r.startedAt, time.Now())
 		r.maxStart = max(r.maxStart, time.Since(t0))
 		r.sv.set(s)
 		if r.kills%10 == 0 {
