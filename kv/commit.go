@@ -90,7 +90,11 @@ type Durable struct {
 //     version is pinned in go.mod and the crash tests in kv and log cover it.
 //   - sync, PipelineApply: Apply(Sync) returns after the fsync (Pebble still
 //     groups concurrent commits); Wait returns at once.
-//   - interval: Apply(NoSync) returns after the WAL write to the OS; a
+//   - interval: Apply(NoSync) returns once the batch is in Pebble's WAL
+//     writer and the memtable. The writer hands its current block to the OS
+//     only when the block (32 KiB) fills or a sync is requested, so a killed
+//     process, not only a crashed machine, can lose commits made since the
+//     last sync (TestSoak with SOAK_DURABILITY=interval measures it). A
 //     background syncer fsyncs the WAL every SyncInterval and Wait returns
 //     after the first sync that started after this commit was applied.
 //
