@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -191,45 +190,21 @@ func hexDump(b []byte) string {
 	return sb.String()
 }
 
+// kindName is a header kind's name in wire (wire/names.go).
 func kindName(k wire.HeaderKind) string {
-	names := []string{"", "raw", "string", "bool", "int8", "int16", "int32", "int64", "int128",
-		"uint8", "uint16", "uint32", "uint64", "uint128", "float32", "float64"}
-	if int(k) < len(names) && k > 0 {
-		return names[k]
+	if n := k.Name(); n != "" {
+		return n
 	}
 	return "kind " + strconv.Itoa(int(k))
 }
 
+// headerValue is a header key or value as wire reads it to people, or its
+// bytes in hex (raw).
 func headerValue(v wire.HeaderValue) string {
-	b := v.Bytes
-	le := binary.LittleEndian
-	switch v.Kind {
-	case wire.HeaderString:
-		return string(b)
-	case wire.HeaderBool:
-		return strconv.FormatBool(b[0] == 1)
-	case wire.HeaderInt8:
-		return strconv.Itoa(int(int8(b[0])))
-	case wire.HeaderInt16:
-		return strconv.Itoa(int(int16(le.Uint16(b))))
-	case wire.HeaderInt32:
-		return strconv.Itoa(int(int32(le.Uint32(b))))
-	case wire.HeaderInt64:
-		return strconv.FormatInt(int64(le.Uint64(b)), 10)
-	case wire.HeaderUint8:
-		return strconv.Itoa(int(b[0]))
-	case wire.HeaderUint16:
-		return strconv.Itoa(int(le.Uint16(b)))
-	case wire.HeaderUint32:
-		return strconv.FormatUint(uint64(le.Uint32(b)), 10)
-	case wire.HeaderUint64:
-		return strconv.FormatUint(le.Uint64(b), 10)
-	case wire.HeaderFloat32:
-		return strconv.FormatFloat(float64(math.Float32frombits(le.Uint32(b))), 'g', -1, 32)
-	case wire.HeaderFloat64:
-		return strconv.FormatFloat(math.Float64frombits(le.Uint64(b)), 'g', -1, 64)
+	if s, ok := v.Text(); ok {
+		return s
 	}
-	return "0x" + hex.EncodeToString(b)
+	return "0x" + hex.EncodeToString(v.Bytes)
 }
 
 // sendTest sends one message typed into the browser form: the payload as

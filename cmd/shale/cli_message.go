@@ -212,11 +212,6 @@ func (s *sender) flush(ctx context.Context) error {
 	return nil
 }
 
-var headerKinds = map[string]wire.HeaderKind{"raw": wire.HeaderRaw, "string": wire.HeaderString, "bool": wire.HeaderBool,
-	"int8": wire.HeaderInt8, "int16": wire.HeaderInt16, "int32": wire.HeaderInt32, "int64": wire.HeaderInt64,
-	"int128": wire.HeaderInt128, "uint8": wire.HeaderUint8, "uint16": wire.HeaderUint16, "uint32": wire.HeaderUint32,
-	"uint64": wire.HeaderUint64, "uint128": wire.HeaderUint128, "float32": wire.HeaderFloat32, "float64": wire.HeaderFloat64}
-
 // parseHeaders reads -H key:kind:value entries into wire form; the key is
 // a string.
 func parseHeaders(list []string) ([]byte, error) {
@@ -226,7 +221,7 @@ func parseHeaders(list []string) ([]byte, error) {
 		if len(parts) != 3 || parts[0] == "" {
 			return nil, usageError("header %q: want key:kind:value", e)
 		}
-		kind, ok := headerKinds[strings.ToLower(parts[1])]
+		kind, ok := wire.ParseHeaderKind(strings.ToLower(parts[1]))
 		if !ok {
 			return nil, usageError("header %q: unknown kind %q", e, parts[1])
 		}
@@ -311,54 +306,19 @@ func headerValue(kind wire.HeaderKind, s string) ([]byte, error) {
 	return nil, fmt.Errorf("unknown kind")
 }
 
-// headerText renders a header value for people and JSON.
+// headerText renders a header value for people and JSON: wire's text, or
+// base64 for raw bytes.
 func headerText(v wire.HeaderValue) string {
-	le := binary.LittleEndian
-	b := v.Bytes
-	switch v.Kind {
-	case wire.HeaderString:
-		return string(b)
-	case wire.HeaderBool:
-		return strconv.FormatBool(len(b) == 1 && b[0] == 1)
-	case wire.HeaderInt8:
-		return strconv.FormatInt(int64(int8(b[0])), 10)
-	case wire.HeaderInt16:
-		return strconv.FormatInt(int64(int16(le.Uint16(b))), 10)
-	case wire.HeaderInt32:
-		return strconv.FormatInt(int64(int32(le.Uint32(b))), 10)
-	case wire.HeaderInt64:
-		return strconv.FormatInt(int64(le.Uint64(b)), 10)
-	case wire.HeaderUint8:
-		return strconv.FormatUint(uint64(b[0]), 10)
-	case wire.HeaderUint16:
-		return strconv.FormatUint(uint64(le.Uint16(b)), 10)
-	case wire.HeaderUint32:
-		return strconv.FormatUint(uint64(le.Uint32(b)), 10)
-	case wire.HeaderUint64:
-		return strconv.FormatUint(le.Uint64(b), 10)
-	case wire.HeaderInt128, wire.HeaderUint128:
-		be := make([]byte, 16)
-		for i := range 16 {
-			be[i] = b[15-i]
-		}
-		n := new(big.Int).SetBytes(be)
-		if v.Kind == wire.HeaderInt128 && be[0]&0x80 != 0 {
-			n.Sub(n, new(big.Int).Lsh(big.NewInt(1), 128))
-		}
-		return n.String()
-	case wire.HeaderFloat32:
-		return strconv.FormatFloat(float64(math.Float32frombits(le.Uint32(b))), 'g', -1, 32)
-	case wire.HeaderFloat64:
-		return strconv.FormatFloat(math.Float64frombits(le.Uint64(b)), 'g', -1, 64)
+	if s, ok := v.Text(); ok {
+		return s
 	}
-	return base64.StdEncoding.EncodeToString(b)
+	return base64.StdEncoding.EncodeToString(v.Bytes)
 }
 
+// kindName is a header kind's name in wire (wire/names.go).
 func kindName(k wire.HeaderKind) string {
-	for n, v := range headerKinds {
-		if v == k {
-			return n
-		}
+	if n := k.Name(); n != "" {
+		return n
 	}
 	return "unknown"
 }
