@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -51,6 +52,16 @@ func startRaft(ctx context.Context, s *server, cfg *config.Config, bound boundPo
 		t := time.NewTicker(max(r.Tick.Std(), 50*time.Millisecond))
 		defer t.Stop()
 		for {
+			if err := node.Err(); err != nil {
+				// The node stopped on a failed database write: the process
+				// stops too and is restarted over its data, as after kv's
+				// own failures, rather than serving without replicating.
+				select {
+				case s.serveErr <- fmt.Errorf("raft node failed: %w", err):
+				default:
+				}
+				return
+			}
 			s.broker.SetCluster(raftMetadata(cfg, bound, node.Status()))
 			select {
 			case <-ctx.Done():
