@@ -177,6 +177,19 @@ func MatrixSetup(p PermProfile) []wire.Request {
 type MatrixStep struct {
 	Req           wire.Request
 	Stream, Topic uint32
+	// Own marks a request on the user itself: Iggy checks no permission
+	// to read oneself or change one's own password (it still checks
+	// manage_users to update oneself).
+	Own bool
+}
+
+// Allowed is IggyAllows for the step, with the exemptions of Own.
+func (st MatrixStep) Allowed(p *wire.Permissions) (allowed, known bool) {
+	allowed, known = IggyAllows(p, st.Req.Code(), st.Stream, st.Topic)
+	if st.Own && (st.Req.Code() == wire.CmdGetUser || st.Req.Code() == wire.CmdChangePassword) {
+		return true, known
+	}
+	return allowed, known
 }
 
 // MatrixSteps returns the user's requests: every command but the logins
@@ -217,6 +230,15 @@ func MatrixSteps() []MatrixStep {
 				&wire.UpdateUser{User: victim, Username: &name},
 				&wire.DeleteUser{UserRef: wire.UserRef{User: wire.NumericID(1)}}, // the victim, renamed or not
 			)
+			self := wire.NamedID(MatrixUser)
+			same := MatrixUser
+			for _, r := range []wire.Request{
+				&wire.GetUser{UserRef: wire.UserRef{User: self}},
+				&wire.ChangePassword{User: self, CurrentPassword: MatrixPassword, NewPassword: MatrixPassword + "2"},
+				&wire.UpdateUser{User: self, Username: &same},
+			} {
+				out = append(out, MatrixStep{Req: r, Own: true})
+			}
 		}
 		add(&wire.GetStream{StreamRef: wire.StreamRef{Stream: s}},
 			&wire.GetTopics{StreamRef: wire.StreamRef{Stream: s}},

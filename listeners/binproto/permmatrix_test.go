@@ -40,13 +40,13 @@ func TestPermissionMatrix(t *testing.T) {
 		}
 		c := conn(t, srv, sess)
 		for _, st := range steps {
-			allowed, known := brokertest.IggyAllows(p.Perms, st.Req.Code(), st.Stream, st.Topic)
+			allowed, known := st.Allowed(p.Perms)
 			if !known {
 				t.Fatalf("the model does not know %v", st.Req.Code())
 			}
 			got, _ := exchange(t, c, wire.AppendRequest(nil, st.Req))
 			if allowed && got != 0 || !allowed && got != wire.ErrUnauthorized.Code {
-				t.Errorf("%s: %v on stream %d: %d (%s); Iggy allows: %v", p.Name, st.Req.Code(), st.Stream, got, wire.ErrorForCode(got).Name, allowed)
+				t.Errorf("%s: %v on stream %d (own: %v): %d (%s); Iggy allows: %v", p.Name, st.Req.Code(), st.Stream, st.Own, got, wire.ErrorForCode(got).Name, allowed)
 			}
 		}
 	}

@@ -48,14 +48,14 @@ func TestPermissionMatrixHTTP(t *testing.T) {
 		}
 		c := dial(brokertest.MatrixUser, brokertest.MatrixPassword)
 		for _, st := range steps {
-			allowed, _ := brokertest.IggyAllows(p.Perms, st.Req.Code(), st.Stream, st.Topic)
+			allowed, _ := st.Allowed(p.Perms)
 			_, err := c.Do(ctx, st.Req)
 			if errors.Is(err, wire.ErrFeatureUnavailable) {
 				continue
 			}
 			reached[st.Req.Code()] = true
 			if allowed && err != nil || !allowed && wire.CodeOf(err) != wire.ErrUnauthorized.Code {
-				t.Errorf("%s: %v on stream %d over HTTP: %v; Iggy allows: %v", p.Name, st.Req.Code(), st.Stream, err, allowed)
+				t.Errorf("%s: %v on stream %d (own: %v) over HTTP: %v; Iggy allows: %v", p.Name, st.Req.Code(), st.Stream, st.Own, err, allowed)
 			}
 		}
 		// shale's own routes, by its documented rules (docs/reliability.md).
