@@ -45,6 +45,8 @@ type Options struct {
 	MaxTopicSeries int
 	// LoginThrottle slows repeated failed logins (loginguard.go).
 	LoginThrottle LoginThrottle
+	// Limits bound connections and request memory (limits.go).
+	Limits Limits
 }
 
 // Cluster is what GetClusterMetadata answers (docs/protocol/binary.md §4.1): with
@@ -91,6 +93,7 @@ type Broker struct {
 	metrics   *metrics
 	cpu       cpuSampler
 	guard     *loginGuard // loginguard.go
+	limits    *limiter    // limits.go
 }
 
 // New returns a broker over an open log and user store.
@@ -107,6 +110,7 @@ func New(l *log.Log, users *auth.Store, opts Options) *Broker {
 	b := &Broker{log: l, users: users, opts: opts, started: opts.Clock()}
 	b.metrics = newMetrics(b, opts.Registerer, opts.MaxTopicSeries)
 	b.guard = newLoginGuard(opts.LoginThrottle, b.now, opts.Logger, opts.Registerer)
+	b.limits = newLimiter(opts.Limits, opts.Logger, opts.Registerer)
 	b.SetCluster(opts.Cluster)
 	return b
 }

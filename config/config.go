@@ -19,6 +19,7 @@ type Config struct {
 	PersonalAccessToken PersonalAccessToken `koanf:"personal_access_token"`
 	ConsumerGroup       ConsumerGroup       `koanf:"consumer_group"`
 	Admin               Admin               `koanf:"admin"`
+	Limits              ResourceLimits      `koanf:"limits"` // limits.go
 	Backup              Backup              `koanf:"backup"`
 	Cluster             Cluster             `koanf:"cluster"`
 	Websocket           Websocket           `koanf:"websocket"`

@@ -87,6 +87,7 @@ func (c *Config) Validate() error {
 
 	v.backup(&c.Backup)
 	v.loginThrottle(&c.Admin.LoginThrottle)
+	v.limits(c)
 	v.cluster(&c.Cluster)
 	v.raft(&c.Cluster, c.System.Durability.Mode)
 	v.address("websocket.address", c.Websocket.Address)

@@ -38,6 +38,10 @@ func startHTTP(cfg *config.Config, b *broker.Broker, users *auth.Store, reg *pro
 			Secret: secret},
 		Logger:    logger,
 		Dashboard: dash,
+
+		ReadTimeout:  cfg.Limits.HTTP.ReadTimeout.Std(),
+		IdleTimeout:  cfg.Limits.HTTP.IdleTimeout.Std(),
+		WriteTimeout: cfg.Limits.HTTP.WriteTimeout.Std(),
 	}
 	if h.Metrics.Enabled {
 		opts.Metrics = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})

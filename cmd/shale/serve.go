@@ -223,6 +223,7 @@ func start(cfg *config.Config, follower bool, environ []string, logger *slog.Log
 		MaxTopicSeries: cfg.Admin.Metrics.MaxTopicSeries,
 		LoginThrottle: broker.LoginThrottle{Disabled: !cfg.Admin.LoginThrottle.Enabled, Free: cfg.Admin.LoginThrottle.FreeFailures,
 			InitialDelay: cfg.Admin.LoginThrottle.InitialDelay.Std(), MaxDelay: cfg.Admin.LoginThrottle.MaxDelay.Std(), Forget: cfg.Admin.LoginThrottle.ForgetAfter.Std()},
+		Limits: brokerLimits(cfg), // limits.go
 	})
 
 	if n, err := s.broker.RemoveStaleCheckpoints(); err != nil || n > 0 {
@@ -235,6 +236,9 @@ func start(cfg *config.Config, follower bool, environ []string, logger *slog.Log
 		// A send frame holds at least one message of the largest size plus
 		// metadata and its index entry; 2 MiB of room covers them.
 		MaxSendPayload: uint32(min(uint64(cfg.System.Limits.MaxMessageSize)+2<<20, 1<<32-1)),
+		FrameTimeout:   cfg.Limits.Binary.FrameTimeout.Std(),
+		WriteTimeout:   cfg.Limits.Binary.WriteTimeout.Std(),
+		IdleTimeout:    cfg.Limits.Binary.IdleTimeout.Std(),
 	}
 	// One request loop per transport, so the request metrics tell them
 	// apart (they share the registry's collectors).
@@ -245,7 +249,8 @@ func start(cfg *config.Config, follower bool, environ []string, logger *slog.Log
 	ports := map[string]string{}
 	var bound boundPorts
 	if socks.tcp != nil {
-		opts := tcp.Options{Listener: socks.tcp, MaxConnections: cfg.TCP.MaxConnections, Logger: logger, NoDelay: true, TLS: certs.tcp}
+		opts := tcp.Options{Listener: socks.tcp, Logger: logger, NoDelay: true, TLS: certs.tcp,
+			HandshakeTimeout: cfg.Limits.Binary.FrameTimeout.Std()}
 		if cfg.TCP.Socket.OverrideDefaults {
 			opts.NoDelay = cfg.TCP.Socket.Nodelay
 		}
@@ -262,7 +267,8 @@ func start(cfg *config.Config, follower bool, environ []string, logger *slog.Log
 		q := cfg.QUIC
 		if s.quic, err = quic.Listen(binQUIC, quic.Options{Conn: socks.quic, TLS: certs.quic,
 			MaxStreams: int64(q.MaxConcurrentBidiStreams), KeepAlive: q.KeepAliveInterval.Std(),
-			IdleTimeout: q.MaxIdleTimeout.Std(), ReceiveWindow: uint64(q.ReceiveWindow), Logger: logger}); err != nil {
+			IdleTimeout: q.MaxIdleTimeout.Std(), ReceiveWindow: uint64(q.ReceiveWindow), Logger: logger,
+			FrameTimeout: binOpts.FrameTimeout, WriteTimeout: binOpts.WriteTimeout}); err != nil {
 			return nil, err
 		}
 		socks.quic = nil

@@ -2,6 +2,7 @@ package binproto
 
 import (
 	"bufio"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -28,6 +29,15 @@ type Options struct {
 	Logger *slog.Logger
 	// Transport labels the metrics ("tcp", "quic").
 	Transport string
+	// FrameTimeout: once a frame has begun, each read of the rest must
+	// return within it (deadlines.go). 0 means no limit.
+	FrameTimeout time.Duration
+	// WriteTimeout: each write of an answer must make progress within it.
+	// 0 means no limit.
+	WriteTimeout time.Duration
+	// IdleTimeout closes a stream connection (TCP) silent this long
+	// between frames. 0 means never.
+	IdleTimeout time.Duration
 }
 
 func (o *Options) ensureDefaults() {
@@ -73,10 +83,34 @@ type Conn interface {
 // or write error, or a fatal protocol error; requests are handled strictly
 // one after another. It does not close conn or the session.
 func (s *Server) ServeConn(conn Conn, sess *broker.Session) error {
-	r := bufio.NewReaderSize(conn, 64<<10)
-	w := bufio.NewWriterSize(conn, 64<<10)
+	var rd io.Reader = conn
+	var wr io.Writer = conn
+	fr := &frameReader{c: conn}
+	if d, ok := conn.(deadliner); ok {
+		if s.opts.FrameTimeout > 0 || s.opts.IdleTimeout > 0 {
+			fr.d, fr.frame, fr.idle = d, s.opts.FrameTimeout, s.opts.IdleTimeout
+			rd = fr
+		}
+		if s.opts.WriteTimeout > 0 {
+			wr = &deadlineWriter{c: conn, d: d, timeout: s.opts.WriteTimeout}
+		}
+	}
+	r := bufio.NewReaderSize(rd, 64<<10)
+	w := bufio.NewWriterSize(wr, 64<<10)
 	var hdr [wire.RequestHeaderSize]byte
 	for {
+		// Between frames: the idle timeout, if any; from the first byte
+		// on: the frame timeout.
+		fr.mid = false
+		if r.Buffered() == 0 {
+			if _, err := r.Peek(1); err != nil {
+				if errors.Is(err, io.EOF) {
+					return nil
+				}
+				return err
+			}
+		}
+		fr.mid = true
 		if _, err := io.ReadFull(r, hdr[:]); err != nil {
 			if errors.Is(err, io.EOF) {
 				return nil
@@ -142,6 +176,14 @@ func (s *Server) serveFrame(r io.Reader, w io.Writer, hdr [8]byte, sess *broker.
 		}
 		return true, s.writeError(w, code, wire.ErrUnauthenticated)
 	}
+	// Large payloads take room under the server-wide request memory
+	// limit first (broker/limits.go); one that finds none in time is
+	// refused unread and the connection ends.
+	release, ok := s.broker.ReserveRequestMemory(context.Background(), int64(size))
+	if !ok {
+		return false, s.writeError(w, code, fmt.Errorf("no room for a payload of %d bytes under the request memory limit: %w", size, wire.ErrError))
+	}
+	defer release()
 	bp := s.bufs.Get().(*[]byte)
 	defer s.putBuf(bp)
 	buf := grow((*bp)[:0], int(size))

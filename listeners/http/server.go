@@ -40,6 +40,15 @@ type Options struct {
 	MetricsToken string
 	// Dashboard, when set, serves the admin dashboard at /ui.
 	Dashboard *admin.Options
+	// ReadTimeout bounds reading one request, headers and body, so a
+	// client sending them slowly (slowloris) is dropped. Default 1 m.
+	ReadTimeout time.Duration
+	// IdleTimeout closes a keep-alive connection with no request this
+	// long. Default 2 m.
+	IdleTimeout time.Duration
+	// WriteTimeout: each write of an answer must make progress within it
+	// (limits.go). 0 means no limit.
+	WriteTimeout time.Duration
 	// Logger receives request failures. Default slog.Default().
 	Logger *slog.Logger
 }
@@ -90,6 +99,12 @@ func New(b *broker.Broker, opts Options) (*Server, error) {
 	if opts.MaxRequestSize == 0 {
 		opts.MaxRequestSize = 2_000_000
 	}
+	if opts.ReadTimeout <= 0 {
+		opts.ReadTimeout = time.Minute
+	}
+	if opts.IdleTimeout <= 0 {
+		opts.IdleTimeout = 2 * time.Minute
+	}
 	if opts.MetricsPath == "" {
 		opts.MetricsPath = "/metrics"
 	}
@@ -109,8 +124,8 @@ func New(b *broker.Broker, opts Options) (*Server, error) {
 		UnescapePath:          true,
 		CaseSensitive:         true, // as Iggy's router (and a trailing slash: jsonshape.go)
 		ErrorHandler:          s.errorHandler,
-		ReadTimeout:           time.Minute,
-		IdleTimeout:           2 * time.Minute,
+		ReadTimeout:           opts.ReadTimeout,
+		IdleTimeout:           opts.IdleTimeout,
 	})
 	s.app.Use(s.observe)
 	s.app.Use(s.recoverPanics) // recover.go
@@ -140,6 +155,7 @@ func (s *Server) Listen() error {
 			return fmt.Errorf("http listen %s: %w", s.opts.Address, err)
 		}
 	}
+	ln = &limitListener{Listener: ln, b: s.b, writeTimeout: s.opts.WriteTimeout} // limits.go
 	if s.opts.TLS != nil {
 		ln = tls.NewListener(ln, s.opts.TLS)
 	}

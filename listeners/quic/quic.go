@@ -37,6 +37,12 @@ type Options struct {
 	// ReceiveWindow is the per-stream flow-control window. Default 100 KB,
 	// growing as quic-go auto-tunes it.
 	ReceiveWindow uint64
+	// FrameTimeout: each read of a request must return within it, so a
+	// stream that stalls mid-frame is dropped. 0 means no limit.
+	FrameTimeout time.Duration
+	// WriteTimeout: each write of an answer must make progress within it.
+	// 0 means no limit.
+	WriteTimeout time.Duration
 	// Logger receives connection events. Default slog.Default().
 	Logger *slog.Logger
 }
@@ -119,16 +125,27 @@ func (l *Listener) Serve() error {
 			}
 			return err
 		}
+		// Over a connection limit (broker/limits.go): closed at once; the
+		// broker counts and logs it.
+		release, ok := l.srv.Broker().AdmitConnection(broker.TransportQUIC, c.RemoteAddr().String())
+		if !ok {
+			_ = c.CloseWithError(0, "connection limit reached")
+			continue
+		}
 		l.mu.Lock()
 		if l.closing.Load() {
 			l.mu.Unlock()
+			release()
 			_ = c.CloseWithError(0, "server shutting down")
 			continue
 		}
 		l.live[c] = struct{}{}
 		l.conns.Add(1)
 		l.mu.Unlock()
-		go l.serveConn(c)
+		go func() {
+			defer release()
+			l.serveConn(c)
+		}()
 	}
 }
 
@@ -157,7 +174,7 @@ func (l *Listener) serveConn(c *quicgo.Conn) {
 		go func() {
 			defer l.requests.Done()
 			defer streams.Done()
-			if err := l.srv.ServeStream(st, sess); err != nil {
+			if err := l.srv.ServeStream(timedStream{st, l.opts.FrameTimeout, l.opts.WriteTimeout}, sess); err != nil {
 				log.Debug("quic stream", "err", err)
 				st.CancelWrite(0)
 				return
@@ -202,4 +219,26 @@ func (l *Listener) Shutdown(ctx context.Context) error {
 	}
 	l.conns.Wait()
 	return err
+}
+
+// timedStream gives every read and write of a request stream its own
+// deadline, so a stalled client frees the stream's goroutine and buffers
+// while one that keeps sending, however slowly, is served.
+type timedStream struct {
+	*quicgo.Stream
+	read, write time.Duration
+}
+
+func (s timedStream) Read(p []byte) (int, error) {
+	if s.read > 0 {
+		_ = s.SetReadDeadline(time.Now().Add(s.read))
+	}
+	return s.Stream.Read(p)
+}
+
+func (s timedStream) Write(p []byte) (int, error) {
+	if s.write > 0 {
+		_ = s.SetWriteDeadline(time.Now().Add(s.write))
+	}
+	return s.Stream.Write(p)
 }

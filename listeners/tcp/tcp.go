@@ -28,9 +28,8 @@ type Options struct {
 	// TLS, when set, wraps every connection (same address, no ALPN, as
 	// Iggy's rustls listener).
 	TLS *tls.Config
-	// MaxConnections caps concurrent connections; 0 = no cap. Connections
-	// over the cap are closed at once.
-	MaxConnections int
+	// HandshakeTimeout bounds the TLS handshake; 0 means no limit.
+	HandshakeTimeout time.Duration
 	// NoDelay disables Nagle's algorithm (Iggy's tcp.socket.nodelay).
 	NoDelay bool
 	// KeepAlive is the TCP keep-alive period; 0 = the OS default.
@@ -54,7 +53,18 @@ type Listener struct {
 
 type conn struct {
 	net.Conn
-	sess *broker.Session
+	l       *Listener
+	sess    *broker.Session
+	release func() // the broker's connection limit (AdmitConnection)
+}
+
+// SetReadDeadline is how the request loop applies its frame and idle
+// timeouts; once Shutdown has set its own deadline, that one stands.
+func (c *conn) SetReadDeadline(t time.Time) error {
+	if c.l.closing.Load() {
+		return nil
+	}
+	return c.Conn.SetReadDeadline(t)
 }
 
 // Listen binds the address. Serve starts accepting.
@@ -104,18 +114,24 @@ func (l *Listener) accept(c net.Conn) {
 	if tc, ok := c.(*net.TCPConn); ok {
 		_ = tc.SetNoDelay(l.opts.NoDelay)
 	}
+	// Over a connection limit (broker/limits.go): closed at once, before
+	// any TLS handshake; the broker counts and logs it.
+	release, ok := l.srv.Broker().AdmitConnection(broker.TransportTCP, c.RemoteAddr().String())
+	if !ok {
+		_ = c.Close()
+		return
+	}
 	l.mu.Lock()
-	if l.closing.Load() || (l.opts.MaxConnections > 0 && len(l.conns) >= l.opts.MaxConnections) {
-		n := len(l.conns)
+	if l.closing.Load() {
 		l.mu.Unlock()
-		l.opts.Logger.Warn("tcp connection refused", "remote", c.RemoteAddr(), "connections", n, "max", l.opts.MaxConnections)
+		release()
 		_ = c.Close()
 		return
 	}
 	if l.opts.TLS != nil {
 		c = tls.Server(c, l.opts.TLS)
 	}
-	cc := &conn{Conn: c}
+	cc := &conn{Conn: c, l: l, release: release}
 	l.conns[cc] = struct{}{}
 	l.wg.Add(1)
 	l.mu.Unlock()
@@ -128,7 +144,18 @@ func (l *Listener) serve(c *conn) {
 	c.sess = b.OpenSession(broker.TransportTCP, c.RemoteAddr().String())
 	log := l.opts.Logger.With("client", c.sess.ID(), "remote", c.sess.Addr())
 	log.Debug("tcp connected")
-	err := l.srv.ServeConn(c, c.sess)
+	var err error
+	if tc, ok := c.Conn.(*tls.Conn); ok && l.opts.HandshakeTimeout > 0 {
+		// A client that starts a handshake and stalls must not hold the
+		// connection (the request loop's timeouts start after it).
+		_ = tc.SetDeadline(time.Now().Add(l.opts.HandshakeTimeout))
+		err = tc.Handshake()
+		_ = c.SetReadDeadline(time.Time{}) // unless Shutdown set one
+		_ = tc.SetWriteDeadline(time.Time{})
+	}
+	if err == nil {
+		err = l.srv.ServeConn(c, c.sess)
+	}
 	b.CloseSession(c.sess)
 	if l.closing.Load() {
 		// Iggy's shutdown notice: an unsolicited frame with status 8.
@@ -138,6 +165,7 @@ func (l *Listener) serve(c *conn) {
 		_, _ = c.Write(notice[:])
 	}
 	_ = c.Close()
+	c.release()
 	l.mu.Lock()
 	delete(l.conns, c)
 	l.mu.Unlock()
@@ -159,7 +187,7 @@ func (l *Listener) Shutdown(ctx context.Context) error {
 		// Wakes the connections idle in a header read; one busy with a
 		// request finishes it (writes are not affected) and stops at its
 		// next read.
-		_ = c.SetReadDeadline(time.Now())
+		_ = c.Conn.SetReadDeadline(time.Now())
 	}
 	l.mu.Unlock()
 	done := make(chan struct{})
