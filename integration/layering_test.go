@@ -50,9 +50,10 @@ var restricted = map[string][]string{
 	"github.com/cockroachdb/pebble": {"kv", "kv/kvtest"},
 	"github.com/knadh/koanf":        {"config"},
 	"go.etcd.io/raft":               {"cluster"},
-	"github.com/quic-go/quic-go":    {"listeners/quic", "client"},
-	"github.com/gofiber/fiber":      {"listeners/http", "admin"},
-	"github.com/valyala/fasthttp":   {"listeners/http", "admin"},
+	// integration: the QUIC stream-flood attack opens raw streams.
+	"github.com/quic-go/quic-go":  {"listeners/quic", "client", "integration"},
+	"github.com/gofiber/fiber":    {"listeners/http", "admin"},
+	"github.com/valyala/fasthttp": {"listeners/http", "admin"},
 }
 
 // forbidden imports anywhere, with what to use instead.

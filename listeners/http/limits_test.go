@@ -1,0 +1,113 @@
+package http
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shalemq/shale/broker"
+	"github.com/shalemq/shale/broker/brokertest"
+)
+
+// serveLimited runs a real REST listener with the given broker limits and
+// read timeout.
+func serveLimited(t *testing.T, limits broker.Limits, readTimeout time.Duration) string {
+	t.Helper()
+	env := brokertest.NewWithOptions(t, broker.Options{Limits: limits})
+	srv, err := New(env.Broker, Options{Address: "127.0.0.1:0", ReadTimeout: readTimeout,
+		JWT: JWT{Issuer: "iggy.apache.org", Audience: "iggy.apache.org", ValidIssuers: []string{"iggy.apache.org"},
+			ValidAudiences: []string{"iggy.apache.org"}, Expiry: time.Hour, Secret: []byte("0123456789abcdef0123456789abcdef")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve() }()
+	t.Cleanup(func() {
+		if err := srv.Shutdown(context.Background()); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+		if err := <-served; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	return srv.Addr()
+}
+
+func dialFrom(t *testing.T, from, addr string) net.Conn {
+	t.Helper()
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}
+	c, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// ping sends GET /ping on c and reports whether it was answered 200.
+func ping(t *testing.T, c net.Conn) bool {
+	t.Helper()
+	if _, err := io.WriteString(c, "GET /ping HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		return false
+	}
+	_ = c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	var buf [512]byte
+	n, _ := c.Read(buf[:])
+	return strings.HasPrefix(string(buf[:n]), "HTTP/1.1 200")
+}
+
+// TestSlowlorisDropped: a client that sends its headers a byte at a time,
+// never finishing them, is disconnected once the read timeout is up, while
+// it is still sending.
+func TestSlowlorisDropped(t *testing.T) {
+	addr := serveLimited(t, broker.Limits{}, 200*time.Millisecond)
+	c := dialFrom(t, "127.0.0.1", addr)
+	if _, err := io.WriteString(c, "GET /ping HTTP/1.1\r\nHost: x\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	closed := make(chan error, 1)
+	go func() {
+		_ = c.SetReadDeadline(time.Now().Add(30 * time.Second))
+		_, err := io.Copy(io.Discard, c)
+		closed <- err
+	}()
+	for {
+		select {
+		case err := <-closed:
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				t.Fatal("the server never closed the slow connection")
+			}
+			if !ping(t, dialFrom(t, "127.0.0.1", addr)) {
+				t.Error("a fresh connection was not served after the slowloris")
+			}
+			return
+		case <-time.After(20 * time.Millisecond):
+			_, _ = io.WriteString(c, "X") // fails once the server hung up
+		}
+	}
+}
+
+// TestHTTPConnectionLimits: past the per-address cap a connection is
+// closed before any byte of HTTP; another address is still served.
+func TestHTTPConnectionLimits(t *testing.T) {
+	addr := serveLimited(t, broker.Limits{MaxConnectionsPerAddress: 2}, time.Minute)
+	for range 2 {
+		if !ping(t, dialFrom(t, "127.0.0.1", addr)) {
+			t.Fatal("a connection within the cap was not served")
+		}
+	}
+	if ping(t, dialFrom(t, "127.0.0.1", addr)) {
+		t.Error("a third connection from one address was served (cap 2)")
+	}
+	if !ping(t, dialFrom(t, "127.0.0.2", addr)) {
+		t.Error("another address was not served")
+	}
+}
