@@ -176,6 +176,9 @@ func (l *Listener) serveConn(c *quicgo.Conn) {
 			defer streams.Done()
 			if err := l.srv.ServeStream(timedStream{st, l.opts.FrameTimeout, l.opts.WriteTimeout}, sess); err != nil {
 				log.Debug("quic stream", "err", err)
+				// Both sides, so quic-go forgets the stream and gives its
+				// credit back even if the client never finishes it.
+				st.CancelRead(0)
 				st.CancelWrite(0)
 				return
 			}
