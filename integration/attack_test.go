@@ -61,12 +61,12 @@ func startAttacked(t *testing.T, n int) *attacks {
 		"SHALE_SYSTEM_LOGGING_LEVEL=info",
 		fmt.Sprintf("SHALE_TCP_MAX_CONNECTIONS=%d", 300*n),
 		"SHALE_LIMITS_MAX_CONNECTIONS_PER_ADDRESS=100",
-		"SHALE_LIMITS_BINARY_FRAME_TIMEOUT=2 s",
-		"SHALE_LIMITS_BINARY_WRITE_TIMEOUT=2 s",
-		"SHALE_LIMITS_HTTP_READ_TIMEOUT=2 s",
+		"SHALE_LIMITS_BINARY_FRAME_TIMEOUT=1 s",
+		"SHALE_LIMITS_BINARY_WRITE_TIMEOUT=1 s",
+		"SHALE_LIMITS_HTTP_READ_TIMEOUT=1 s",
 		"SHALE_QUIC_MAX_CONCURRENT_BIDI_STREAMS=100",
 		"SHALE_SYSTEM_LIMITS_MAX_MESSAGE_SIZE=8 MB",
-		"SHALE_LIMITS_REQUEST_MEMORY=24 MiB",
+		"SHALE_LIMITS_REQUEST_MEMORY=16 MiB",
 		"SHALE_LIMITS_REQUEST_MEMORY_WAIT=2 m",
 	)
 	ctx := context.Background()
@@ -117,7 +117,7 @@ func (a *attacks) run(t *testing.T, name string, attack func(a *attacks, t *test
 	base, baseRSS := goroutines(hc, a.s), procStatus(a.s.Pid(), "VmRSS")
 	p := startProbe(a.s)
 	end := attack(a, t)
-	a.gc.served(t, 5, name)
+	a.gc.served(t, 3, name)
 	if err := pingHTTP(hc, a.s); err != nil {
 		t.Errorf("GET /ping from 127.0.0.1 during %s: %v", name, err)
 	}
@@ -314,12 +314,12 @@ func (a *attacks) partialFrames(t *testing.T) func() {
 	}
 }
 
-// stalledReaders: 20 clients log in and send polls of 4 MiB answers as
+// stalledReaders: 10 clients log in and send polls of 4 MiB answers as
 // fast as they can without ever reading one; the server's writes stall
 // and limits.binary.write_timeout ends each connection, freeing its
 // handler and buffers.
 func (a *attacks) stalledReaders(t *testing.T) func() {
-	count := 20 * a.n
+	count := 10 * a.n
 	login := wire.AppendRequest(nil, &wire.LoginUser{Username: RootUser, Password: RootPassword})
 	poll := wire.AppendRequest(nil, &wire.PollMessages{Consumer: wire.Consumer{Kind: wire.ConsumerSingle, ID: wire.NumericID(9)},
 		Stream: wire.NumericID(a.stream), Topic: wire.NumericID(a.big), Partition: wire.OptPartition{Set: true, ID: attackPartition},
@@ -430,12 +430,12 @@ func (a *attacks) quicStreamFlood(t *testing.T) func() {
 	}
 }
 
-// hugeFrames: 16 clients each send one 7.5 MB message at once; the
-// request memory limit (24 MiB) lets two be read and handled at a time
+// hugeFrames: 8 clients each send one 7.5 MB message at once; the
+// request memory limit (16 MiB) lets two be read and handled at a time
 // and the others wait their turn. Every send is answered (0, or 1 had
 // one waited past limits.request_memory_wait), and the wait is counted.
 func (a *attacks) hugeFrames(t *testing.T) func() {
-	count := 16 * a.n
+	count := 8 * a.n
 	send := wire.AppendRequest(nil, &wire.SendMessages{Stream: wire.NumericID(a.stream), Topic: wire.NumericID(a.huge),
 		Partitioning: wire.PartitionID(attackPartition), Count: 1,
 		Messages: wire.AppendSendMessage(nil, make([]byte, 16), 1, bytes.Repeat([]byte{'h'}, 7_500_000), nil)})
@@ -490,7 +490,7 @@ func (a *attacks) hugeFrames(t *testing.T) func() {
 		}
 		waits, _ := value(scrape(t, a.s), "shale_request_memory_waits_total", nil)
 		if waits < 1 {
-			t.Errorf("shale_request_memory_waits_total = %v after %d parallel 7.5 MB sends under a 24 MiB limit", waits, count)
+			t.Errorf("shale_request_memory_waits_total = %v after %d parallel 7.5 MB sends under a 16 MiB limit", waits, count)
 		}
 		t.Logf("huge frames: answers by status %v, %v waited for room", answered, waits)
 	}
