@@ -111,3 +111,66 @@ func TestHTTPConnectionLimits(t *testing.T) {
 		t.Error("another address was not served")
 	}
 }
+
+// tcpPair is a connected pair of loopback TCP connections.
+func tcpPair(t *testing.T) (server, client net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	client, err = net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if server, err = ln.Accept(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { server.Close(); client.Close() })
+	return server, client
+}
+
+// TestWriteTimeoutIsProgress: an answer to a client that reads nothing
+// fails once the write timeout passes without progress; the same answer
+// to a client that reads slowly but steadily goes through, however long
+// it takes in total.
+func TestWriteTimeoutIsProgress(t *testing.T) {
+	const timeout = 500 * time.Millisecond
+	answer := make([]byte, 16<<20)
+
+	server, _ := tcpPair(t)
+	stalled := &timedConn{Conn: server, release: func() {}, timeout: timeout}
+	if _, err := stalled.Write(answer); err == nil {
+		t.Fatal("16 MiB written to a client that reads nothing")
+	} else if ne := (net.Error)(nil); !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatalf("write to a stalled client: %v, want a timeout", err)
+	}
+
+	server, client := tcpPair(t)
+	slow := &timedConn{Conn: server, release: func() {}, timeout: timeout}
+	read := make(chan int64, 1)
+	start := time.Now()
+	go func() {
+		var n int64
+		buf := make([]byte, 256<<10)
+		for n < int64(len(answer)) {
+			// 64 reads 20 ms apart: well over the timeout in total,
+			// far under it between two.
+			time.Sleep(20 * time.Millisecond)
+			k, err := client.Read(buf)
+			n += int64(k)
+			if err != nil {
+				break
+			}
+		}
+		read <- n
+	}()
+	if _, err := slow.Write(answer); err != nil {
+		t.Fatalf("write to a slow but steady reader: %v", err)
+	}
+	if n := <-read; n != int64(len(answer)) {
+		t.Fatalf("the reader got %d bytes of %d", n, len(answer))
+	}
+	t.Logf("16 MiB to a slow reader took %v with a %v write timeout", time.Since(start).Round(time.Millisecond), timeout)
+}
