@@ -35,7 +35,9 @@ vet:
 	$(GO) vet -tags $(TAGS) ./...
 
 test: vet
-	$(GO) test -race -tags $(TAGS) ./...
+	# integration/ alone takes about 9 minutes under -race on a busy 2-core
+	# machine, near go test's default 10-minute limit per package.
+	$(GO) test -race -tags $(TAGS) -timeout 20m ./...
 	# The 1 GiB disk-reclaim test skips itself under -race (too slow there).
 	$(GO) test -tags $(TAGS) -run TestSweepReclaimsDisk ./retention/
 	# So does the disk-full test of the binary (it needs root for its tmpfs).
