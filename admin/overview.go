@@ -114,6 +114,8 @@ func (d *Dashboard) healthPage(c *fiber.Ctx) error {
 		{"WAL", "Commits", humanNum(float64(commitN)), "p99 to durable " + humanSeconds(c99)},
 		{"Memory", "Memtables", humanNum(m.sum("shale_kv_memtables")), humanBytes(m.sum("shale_kv_memtable_bytes"))},
 		{"Memory", "Block cache hit rate", hitRate, humanNum(hits) + " hits, " + humanNum(misses) + " misses"},
+		storageRow(d.b.Health()),
+		{"Disk", "Free space", humanBytes(m.sum("shale_storage_free_bytes")), "writes are refused under system.storage.min_free_disk"},
 		{"Disk", "Database on disk", humanBytes(m.sum("shale_kv_disk_usage_bytes")), ""},
 		{"Disk", "Slow disk operations", humanNum(m.sum("shale_kv_disk_slow_total")), "should stay 0"},
 		{"Retention", "Messages deleted", humanNum(m.sum("shale_retention_messages_deleted_total")), humanBytes(m.sum("shale_retention_bytes_deleted_total"))},
@@ -204,4 +206,17 @@ func permSummary(u broker.User) string {
 		return "none"
 	}
 	return strings.Join(out, ", ")
+}
+
+// storageRow says whether the storage accepts writes (GET /health has the
+// same; docs/reliability.md, "Disk full and disk faults").
+func storageRow(bh broker.Health) healthRow {
+	h := bh.Storage
+	switch h.Degraded {
+	case "":
+		return healthRow{"Disk", "Writes", "accepted", ""}
+	case "disk_full":
+		return healthRow{"Disk", "Writes", "REFUSED: disk full", h.Reason}
+	}
+	return healthRow{"Disk", "Writes", "REFUSED: storage failed", h.Reason}
 }

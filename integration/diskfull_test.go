@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -261,6 +262,9 @@ func TestDiskFullBinary(t *testing.T) {
 	if resp.StatusCode != 507 || !strings.Contains(string(rb), `"id":10006`) || strings.Contains(string(rb), "kv:") {
 		t.Fatalf("HTTP create stream on a full disk: %d %s", resp.StatusCode, rb)
 	}
+	if page := dashboardPage(t, s, "/ui/health"); !strings.Contains(page, "REFUSED: disk full") || !strings.Contains(page, "min_free_disk") {
+		t.Fatalf("the dashboard's health page on a full disk does not say writes are refused:\n%s", page)
+	}
 	// Deleting frees space, so it is allowed.
 	if _, err := c.Do(ctx, &wire.DeleteTopic{TopicRef: wire.TopicRef{Stream: wire.NamedID("disk"), Topic: wire.NamedID("spare")}}); err != nil {
 		t.Fatalf("delete topic on a full disk: %v", err)
@@ -326,6 +330,38 @@ func TestDiskFullBinary(t *testing.T) {
 			t.Fatalf("fresh start on a full disk: the message does not say %q:\n%s", want, out)
 		}
 	}
+}
+
+// dashboardPage signs in to the dashboard as root and returns a page's HTML.
+func dashboardPage(t *testing.T, s *Server, path string) string {
+	t.Helper()
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noRedirect.PostForm("http://"+s.Ports.HTTP+"/ui/login", url.Values{"username": {RootUser}, "password": {RootPassword}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	var cookie *http.Cookie
+	for _, c := range resp.Cookies() {
+		if c.Name == "shale_ui" {
+			cookie = c
+		}
+	}
+	if cookie == nil {
+		t.Fatalf("dashboard sign-in: %d, no session cookie", resp.StatusCode)
+	}
+	req, _ := http.NewRequest("GET", "http://"+s.Ports.HTTP+path, nil)
+	req.AddCookie(cookie)
+	resp, err = noRedirect.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %d", path, resp.StatusCode)
+	}
+	return string(b)
 }
 
 // fillDisk writes a file that leaves less free space than the reserve.
