@@ -55,6 +55,8 @@ type DB struct {
 	// wedged is set when Pebble panicked inside its commit pipeline and left
 	// the pipeline's lock held: Close must not call into Pebble again.
 	wedged atomic.Bool
+	// gate serialises the calls that write to the WAL (enterPebble).
+	gate sync.Mutex
 
 	disk struct {
 		checked     atomic.Int64  // unix nanos of the last statfs

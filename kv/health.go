@@ -95,6 +95,30 @@ func (db *DB) latch(err error) error {
 	return *db.failed.Load()
 }
 
+// enterPebble runs one call that writes to the WAL (Apply without a sync
+// wait, ApplyNoSyncWait) under db.gate, after checking the failed state
+// under it. The gate is what keeps Pebble from panicking: the WAL watcher
+// (walwatch.go) enters the failed state before Pebble's WAL writer stores the
+// error, and Pebble only panics for a commit that starts writing after a
+// previous commit has picked that stored error up. With the gate, a commit
+// either wrote before the failure or sees the failed state and never enters.
+// Without it, commits already queued inside Pebble when one panicked wait
+// for ever on the lock the panic left held. The calls under the gate copy
+// the batch into the WAL buffer and the memtable; no fsync is waited for
+// under it, so group commit is kept.
+//
+// Apply with Sync (PipelineApply, a fallback kept for measurement) waits for
+// its fsync inside Pebble and does not take the gate; under concurrent
+// commits a WAL failure can still wedge Pebble's pipeline in that mode.
+func (db *DB) enterPebble(fn func() error) error {
+	db.gate.Lock()
+	defer db.gate.Unlock()
+	if f := db.failed.Load(); f != nil {
+		return *f
+	}
+	return db.pebbleCommit(fn)
+}
+
 // pebbleCommit runs one call into Pebble's commit pipeline. Pebble panics
 // inside it when its WAL writer has latched an error that a concurrent commit
 // has not reported yet (db.go, commitWrite); the panic becomes an error and
