@@ -318,35 +318,30 @@ func (n *Node) Stop() {
 			case <-n.done:
 			}
 		}
-		// Refuse first, so nothing new is queued behind the stop. The node
-		// stays the database's Replicator: a write after the stop must
-		// fail, never land on this node alone.
-		n.mu.Lock()
-		n.writable = false
-		n.mu.Unlock()
-		close(n.stopc)
-		<-n.done
-		n.tr.close()
-		if n.cfg.Registerer != nil {
-			n.metrics.unregister(n.cfg.Registerer)
-		}
+		n.halt()
 	})
 }
 
 // Kill stops the node abruptly, as a crash would (tests): no leadership
 // transfer.
 func (n *Node) Kill() {
-	n.stopOnce.Do(func() {
-		n.mu.Lock()
-		n.writable = false
-		n.mu.Unlock()
-		close(n.stopc)
-		<-n.done
-		n.tr.close()
-		if n.cfg.Registerer != nil {
-			n.metrics.unregister(n.cfg.Registerer)
-		}
-	})
+	n.stopOnce.Do(n.halt)
+}
+
+// halt ends the driver, the transport and the metrics; Stop runs it after
+// handing leadership over, Kill at once. It refuses writes first, so nothing
+// new is queued behind the stop. The node stays the database's Replicator: a
+// write after the stop must fail, never land on this node alone.
+func (n *Node) halt() {
+	n.mu.Lock()
+	n.writable = false
+	n.mu.Unlock()
+	close(n.stopc)
+	<-n.done
+	n.tr.close()
+	if n.cfg.Registerer != nil {
+		n.metrics.unregister(n.cfg.Registerer)
+	}
 }
 
 // Err is the error that stopped the driver, if any.
