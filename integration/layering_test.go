@@ -30,12 +30,14 @@ var allowed = map[string][]string{
 	// the batches the broker's layers commit (docs/cluster.md).
 	"cluster":            {"kv", "wire"},
 	"broker/brokertest":  {"broker", "broker/auth", "log", "kv", "kv/kvtest", "wire"},
-	"listeners/binproto": {"broker", "wire"},
+	"listeners/binproto": {"broker", "listeners/deadline", "wire"},
+	// The progress-measured write timeout every listener applies.
+	"listeners/deadline": {},
 	// Test helpers only: a client's conversation with a binary listener.
 	"listeners/binproto/binprototest": {"broker/brokertest", "client", "wire", "wire/wiretest"},
 	"listeners/tcp":                   {"listeners/binproto", "broker", "wire"},
 	"listeners/quic":                  {"listeners/binproto", "broker", "wire"},
-	"listeners/http":                  {"broker", "wire", "wire/rest", "admin"},
+	"listeners/http":                  {"broker", "listeners/deadline", "wire", "wire/rest", "admin"},
 	"admin":                           {"broker", "wire"},
 	"admin/admintest":                 {},
 	"retention":                       {"log", "wire"},

@@ -44,37 +44,3 @@ func (f *frameReader) timeout() time.Duration {
 	}
 	return f.idle
 }
-
-// writeChunk is the most one socket write is given at a time, so the
-// write timeout measures progress, not the size of a poll answer.
-const writeChunk = 256 << 10
-
-// deadlineWriter sits under a connection's bufio.Writer: every write must
-// make progress within the timeout, or it fails and the connection ends,
-// so a client that never reads its answers releases the handler and its
-// buffers. The deadline is moved only when less than half of it is left,
-// so a busy connection pays a clock read per write, not a timer.
-type deadlineWriter struct {
-	c       io.Writer
-	d       deadliner
-	timeout time.Duration
-	until   time.Time
-}
-
-func (w *deadlineWriter) Write(p []byte) (int, error) {
-	var n int
-	for len(p) > 0 {
-		chunk := p[:min(len(p), writeChunk)]
-		if now := time.Now(); w.until.Sub(now) < w.timeout/2 {
-			w.until = now.Add(w.timeout)
-			_ = w.d.SetWriteDeadline(w.until)
-		}
-		k, err := w.c.Write(chunk)
-		n += k
-		if err != nil {
-			return n, err
-		}
-		p = p[k:]
-	}
-	return n, nil
-}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/shalemq/shale/broker"
+	"github.com/shalemq/shale/listeners/deadline"
 	"github.com/shalemq/shale/wire"
 )
 
@@ -32,8 +33,8 @@ type Options struct {
 	// FrameTimeout: once a frame has begun, each read of the rest must
 	// return within it (deadlines.go). 0 means no limit.
 	FrameTimeout time.Duration
-	// WriteTimeout: each write of an answer must make progress within it.
-	// 0 means no limit.
+	// WriteTimeout: each write of an answer must make progress within it
+	// (listeners/deadline). 0 means no limit.
 	WriteTimeout time.Duration
 	// IdleTimeout closes a stream connection (TCP) silent this long
 	// between frames. 0 means never.
@@ -92,7 +93,7 @@ func (s *Server) ServeConn(conn Conn, sess *broker.Session) error {
 			rd = fr
 		}
 		if s.opts.WriteTimeout > 0 {
-			wr = &deadlineWriter{c: conn, d: d, timeout: s.opts.WriteTimeout}
+			wr = &deadline.Writer{W: conn, D: d, Timeout: s.opts.WriteTimeout}
 		}
 	}
 	r := bufio.NewReaderSize(rd, 64<<10)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/shalemq/shale/broker"
+	"github.com/shalemq/shale/listeners/deadline"
 )
 
 // limitListener applies the broker's connection limits (broker/limits.go)
@@ -32,41 +33,26 @@ func (l *limitListener) Accept() (net.Conn, error) {
 			_ = c.Close()
 			continue
 		}
-		return &timedConn{Conn: c, release: release, timeout: l.writeTimeout}, nil
+		return newTimedConn(c, release, l.writeTimeout), nil
 	}
 }
-
-// httpWriteChunk is the most one socket write is given at a time under
-// the write timeout.
-const httpWriteChunk = 256 << 10
 
 type timedConn struct {
 	net.Conn
 	once    sync.Once
 	release func()
-	timeout time.Duration
-	until   time.Time // the write deadline in force, moved when half gone
+	w       deadline.Writer // over Conn; its Timeout is 0 when writes have none
+}
+
+func newTimedConn(c net.Conn, release func(), writeTimeout time.Duration) *timedConn {
+	return &timedConn{Conn: c, release: release, w: deadline.Writer{W: c, D: c, Timeout: writeTimeout}}
 }
 
 func (c *timedConn) Write(p []byte) (int, error) {
-	if c.timeout <= 0 {
+	if c.w.Timeout <= 0 {
 		return c.Conn.Write(p)
 	}
-	var n int
-	for len(p) > 0 {
-		chunk := p[:min(len(p), httpWriteChunk)]
-		if now := time.Now(); c.until.Sub(now) < c.timeout/2 {
-			c.until = now.Add(c.timeout)
-			_ = c.Conn.SetWriteDeadline(c.until)
-		}
-		k, err := c.Conn.Write(chunk)
-		n += k
-		if err != nil {
-			return n, err
-		}
-		p = p[k:]
-	}
-	return n, nil
+	return c.w.Write(p)
 }
 
 func (c *timedConn) Close() error {

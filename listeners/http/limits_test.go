@@ -140,7 +140,7 @@ func TestWriteTimeoutIsProgress(t *testing.T) {
 	answer := make([]byte, 16<<20)
 
 	server, _ := tcpPair(t)
-	stalled := &timedConn{Conn: server, release: func() {}, timeout: timeout}
+	stalled := newTimedConn(server, func() {}, timeout)
 	if _, err := stalled.Write(answer); err == nil {
 		t.Fatal("16 MiB written to a client that reads nothing")
 	} else if ne := (net.Error)(nil); !errors.As(err, &ne) || !ne.Timeout() {
@@ -148,7 +148,7 @@ func TestWriteTimeoutIsProgress(t *testing.T) {
 	}
 
 	server, client := tcpPair(t)
-	slow := &timedConn{Conn: server, release: func() {}, timeout: timeout}
+	slow := newTimedConn(server, func() {}, timeout)
 	read := make(chan int64, 1)
 	start := time.Now()
 	go func() {
