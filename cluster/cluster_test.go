@@ -200,6 +200,20 @@ func send(t *testing.T, l *log.Log, s, tp, p uint32, payloads ...string) log.App
 	return a
 }
 
+// makeTopic creates a stream and a topic in it through l (the leader's log).
+func makeTopic(t *testing.T, l *log.Log, stream, topic string, partitions uint32) (log.StreamInfo, log.TopicInfo) {
+	t.Helper()
+	st, err := l.CreateStream(stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp, err := l.CreateTopic(st.ID, log.TopicSpec{Name: topic, PartitionsCount: partitions})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, tp
+}
+
 // TestReplicateAndFailover: writes on the leader reach every node
 // byte for byte; followers refuse writes; after the leader is killed the
 // others elect a new one that continues the offsets, and the killed node
@@ -207,14 +221,7 @@ func send(t *testing.T, l *log.Log, s, tp, p uint32, payloads ...string) log.App
 func TestReplicateAndFailover(t *testing.T) {
 	c := newCluster(t, 3, cluster.Config{})
 	lead := c.leader()
-	st, err := lead.l.CreateStream("orders")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tp, err := lead.l.CreateTopic(st.ID, log.TopicSpec{Name: "eu", PartitionsCount: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, tp := makeTopic(t, lead.l, "orders", "eu", 2)
 	for i := range 20 {
 		send(t, lead.l, st.ID, tp.ID, uint32(i%2), fmt.Sprintf("m%d", i), "x")
 	}
@@ -280,14 +287,7 @@ func TestCatchUpFromSnapshot(t *testing.T) {
 func catchUp(t *testing.T, cfg cluster.Config) {
 	c := newCluster(t, 3, cfg)
 	lead := c.leader()
-	st, err := lead.l.CreateStream("s")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tp, err := lead.l.CreateTopic(st.ID, log.TopicSpec{Name: "t", PartitionsCount: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, tp := makeTopic(t, lead.l, "s", "t", 1)
 	c.converged()
 	var down *member
 	for _, m := range c.members {
@@ -341,14 +341,7 @@ func counter(t *testing.T, reg *prometheus.Registry, name string) prometheus.Col
 func TestMinorityNeverAcknowledges(t *testing.T) {
 	c := newCluster(t, 3, cluster.Config{})
 	lead := c.leader()
-	st, err := lead.l.CreateStream("s")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tp, err := lead.l.CreateTopic(st.ID, log.TopicSpec{Name: "t", PartitionsCount: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, tp := makeTopic(t, lead.l, "s", "t", 1)
 	for _, m := range c.members {
 		if m != lead {
 			c.kill(m)
@@ -376,14 +369,7 @@ func TestMinorityNeverAcknowledges(t *testing.T) {
 func TestGracefulStopHandsOver(t *testing.T) {
 	c := newCluster(t, 3, cluster.Config{})
 	lead := c.leader()
-	st, err := lead.l.CreateStream("s")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tp, err := lead.l.CreateTopic(st.ID, log.TopicSpec{Name: "t", PartitionsCount: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, tp := makeTopic(t, lead.l, "s", "t", 1)
 	send(t, lead.l, st.ID, tp.ID, 0, "a", "b", "c")
 	lead.n.Stop()
 	if l := lead.n.Status().Lead; l == lead.id || l == 0 {
