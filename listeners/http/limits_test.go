@@ -1,7 +1,6 @@
 package http
 
 import (
-	"context"
 	"errors"
 	"io"
 	"net"
@@ -27,16 +26,7 @@ func serveLimited(t *testing.T, limits broker.Limits, readTimeout time.Duration)
 	if err := srv.Listen(); err != nil {
 		t.Fatal(err)
 	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve() }()
-	t.Cleanup(func() {
-		if err := srv.Shutdown(context.Background()); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-		if err := <-served; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	})
+	brokertest.Serve(t, srv.Serve, srv.Shutdown)
 	return srv.Addr()
 }
 

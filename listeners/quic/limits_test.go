@@ -25,16 +25,7 @@ func serveLimited(t *testing.T, limits broker.Limits, opts Options) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	served := make(chan error, 1)
-	go func() { served <- ln.Serve() }()
-	t.Cleanup(func() {
-		if err := ln.Shutdown(context.Background()); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-		if err := <-served; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	})
+	brokertest.Serve(t, ln.Serve, ln.Shutdown)
 	return ln.Addr()
 }
 
