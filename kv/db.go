@@ -266,15 +266,18 @@ func (db *DB) Durability() Durability { return db.opts.Durability }
 func (db *DB) ReadOnly() bool { return db.opts.ReadOnly }
 
 // checkDisk refuses a commit of n bytes when free space is below the
-// configured minimum. statfs runs at most every 100ms, or sooner once 16 MiB
-// were committed since the last look, so a fast producer cannot overshoot.
+// configured minimum. statfs runs at most every 100ms, or sooner once an
+// eighth of the reserve (at most 16 MiB) was committed since the last look,
+// so a fast producer cannot overshoot far into the reserve, which must also
+// hold the memtable flush that follows the last accepted commit.
 func (db *DB) checkDisk(n int) error {
 	if db.opts.MinFreeDisk == 0 {
 		return nil
 	}
 	now := time.Now().UnixNano()
 	since := db.disk.sinceCheck.Add(int64(n))
-	if now-db.disk.checked.Load() > int64(100*time.Millisecond) || since > 16<<20 {
+	step := int64(min(16<<20, db.opts.MinFreeDisk/8))
+	if now-db.disk.checked.Load() > int64(100*time.Millisecond) || since > step {
 		free, err := db.opts.FreeDisk(db.dir)
 		if err != nil {
 			if !db.disk.warnedStats.Swap(true) {
