@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/shalemq/shale/cluster"
+	"github.com/shalemq/shale/integration"
 	"github.com/shalemq/shale/kv"
 	"github.com/shalemq/shale/kv/kvtest"
 	"github.com/shalemq/shale/log"
@@ -40,6 +41,9 @@ type testCluster struct {
 	members []*member
 	addrs   map[uint64]string
 	cfg     cluster.Config
+	// links, when set, are the proxies node a dials node b through
+	// ({a, b}), so a test can cut them (readindex_test.go).
+	links map[[2]uint64]*integration.LinkProxy
 }
 
 // freeAddr reserves a loopback port by binding and releasing it.
@@ -57,6 +61,14 @@ func newCluster(t *testing.T, size int, cfg cluster.Config) *testCluster {
 	for i := 1; i <= size; i++ {
 		c.addrs[uint64(i)] = freeAddr(t)
 	}
+	c.startAll(size)
+	return c
+}
+
+// startAll starts size members over the addresses in c.addrs and kills
+// them when the test ends.
+func (c *testCluster) startAll(size int) {
+	t := c.t
 	for i := 1; i <= size; i++ {
 		m := &member{id: uint64(i), fs: kvtest.NewCrashable()}
 		c.members = append(c.members, m)
@@ -70,7 +82,6 @@ func newCluster(t *testing.T, size int, cfg cluster.Config) *testCluster {
 			}
 		}
 	})
-	return c
 }
 
 func (c *testCluster) start(m *member) {
@@ -85,6 +96,9 @@ func (c *testCluster) start(m *member) {
 	for id, a := range c.addrs {
 		if id != m.id {
 			peers[id] = a
+			if p := c.links[[2]uint64{m.id, id}]; p != nil {
+				peers[id] = p.Addr()
+			}
 		}
 	}
 	cfg := c.cfg

@@ -14,6 +14,9 @@ type metrics struct {
 	snapshotsInstalled prometheus.Counter
 	compactions        prometheus.Counter
 	proposalsFailed    prometheus.Counter
+	readBarriers       prometheus.Counter // readindex.go
+	readFailures       prometheus.Counter
+	readRounds         prometheus.Counter
 	collectors         []prometheus.Collector
 }
 
@@ -31,13 +34,19 @@ func newMetrics(n *Node) *metrics {
 			Name: "log_truncations_total", Help: "Truncations of the raft log after apply."}),
 		proposalsFailed: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "shale", Subsystem: "cluster",
 			Name: "proposals_failed_total", Help: "Writes whose outcome was lost with the leadership (answered disconnected)."}),
+		readBarriers: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "shale", Subsystem: "cluster",
+			Name: "read_barriers_total", Help: "Reads that waited for a confirmed read index (linearizable reads)."}),
+		readFailures: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "shale", Subsystem: "cluster",
+			Name: "read_barrier_failures_total", Help: "Linearizable reads refused because the node could not confirm its data is current (answered disconnected)."}),
+		readRounds: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "shale", Subsystem: "cluster",
+			Name: "read_index_rounds_total", Help: "Raft ReadIndex rounds asked; concurrent linearizable reads share one."}),
 	}
 	gauge := func(name, help string, f func(Status) float64) prometheus.Collector {
 		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "shale", Subsystem: "cluster", Name: name, Help: help},
 			func() float64 { return f(n.Status()) })
 	}
 	m.collectors = []prometheus.Collector{m.elections, m.leaderChanges, m.snapshotsSent, m.snapshotsInstalled,
-		m.compactions, m.proposalsFailed,
+		m.compactions, m.proposalsFailed, m.readBarriers, m.readFailures, m.readRounds,
 		gauge("is_leader", "1 while this node is the leader accepting writes.", func(s Status) float64 { return b2f(s.Writable) }),
 		gauge("term", "Current raft term.", func(s Status) float64 { return float64(s.Term) }),
 		gauge("commit_index", "Highest raft log index known committed.", func(s Status) float64 { return float64(s.Commit) }),

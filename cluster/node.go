@@ -170,6 +170,8 @@ type Node struct {
 	failed   atomic.Pointer[error]
 
 	status atomic.Pointer[Status]
+
+	reads reads // readindex.go
 }
 
 type proposal struct {
@@ -213,6 +215,7 @@ func Start(db *kv.DB, cfg Config) (*Node, error) {
 		snapFailed: map[uint64]bool{},
 		propc:      make(chan struct{}, 1), recvc: make(chan []*pb.Message, 256), reportc: make(chan report, 256),
 		transfer: make(chan chan uint64), stopc: make(chan struct{}), done: make(chan struct{})}
+	n.reads.init()
 	n.lastStored, _ = ms.LastIndex()
 	n.hsTerm, n.hsVote = st.hs.GetTerm(), st.hs.GetVote()
 	for _, e := range st.entries {
@@ -361,6 +364,7 @@ func (n *Node) run() {
 		select {
 		case <-t.C:
 			n.rn.Tick()
+			n.expireReads()
 			ticked = true
 		case msgs := <-n.recvc:
 			for _, m := range msgs {
@@ -368,6 +372,8 @@ func (n *Node) run() {
 			}
 		case <-n.propc:
 			n.propose()
+		case <-n.reads.wake:
+			n.issueRead()
 		case r := <-n.reportc:
 			if r.err != nil {
 				n.rn.ReportUnreachable(r.to)
@@ -410,6 +416,7 @@ func (n *Node) run() {
 
 // stopAll refuses further writes and fails every queued and pending one.
 func (n *Node) stopAll(err error) {
+	n.stopReads(err)
 	n.mu.Lock()
 	n.writable = false
 	q := n.queue
@@ -533,6 +540,7 @@ func (n *Node) handleReady(rd raft.Ready) error {
 	if err := n.settle(); err != nil {
 		return err
 	}
+	n.readStates(rd.ReadStates)
 	n.publish()
 	return nil
 }
@@ -540,6 +548,7 @@ func (n *Node) handleReady(rd raft.Ready) error {
 // softState follows role changes.
 func (n *Node) softState(ss *raft.SoftState) {
 	if ss.Lead != n.lead {
+		n.leaderChangedReads()
 		n.metrics.leaderChanges.Inc()
 		n.log.Info("leader changed", "leader", ss.Lead, "term", n.rn.BasicStatus().GetTerm())
 	}
