@@ -14,7 +14,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.etcd.io/raft/v3"
 	pb "go.etcd.io/raft/v3/raftpb"
-	"go.etcd.io/raft/v3/tracker"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/shalemq/shale/kv"
@@ -112,13 +111,25 @@ type Status struct {
 	Role                                       string
 	// Writable: leader, caught up and reloaded; writes are accepted.
 	Writable bool
-	// Peers, on the leader only: each follower's progress.
+	// Peers: every other node, when it was last heard from and, on the
+	// leader, its progress (health.go).
 	Peers []PeerStatus
 }
 
-// PeerStatus is one follower's progress as the leader sees it.
+// PeerStatus is another node as this one sees it.
 type PeerStatus struct {
-	ID, Match, Lag uint64
+	ID uint64
+	// Heard is how long ago anything arrived from it (0: never); Alive:
+	// within the last election timeout.
+	Heard time.Duration
+	Alive bool
+	// The rest only on the leader (Progress set): the follower's
+	// replication progress. CatchingUp: not replicating normally (probed,
+	// sent a snapshot) or more than a log truncation's worth of entries
+	// behind.
+	Progress   bool
+	Match, Lag uint64
+	CatchingUp bool
 	// Active: heard from within the last election timeout.
 	Active bool
 	// Replicating: receiving entries normally (not probing, not waiting
@@ -171,7 +182,9 @@ type Node struct {
 
 	status atomic.Pointer[Status]
 
-	reads reads // readindex.go
+	reads     reads     // readindex.go
+	clock     peerClock // health.go
+	pingTicks int
 }
 
 type proposal struct {
@@ -243,7 +256,7 @@ func Start(db *kv.DB, cfg Config) (*Node, error) {
 	n.rn = rn
 	n.metrics = newMetrics(n)
 	n.publish()
-	n.tr, err = newTransport(cfg.ID, cfg.Address, cfg.Peers, n.log, n.deliver, n.reportSend)
+	n.tr, err = newTransport(cfg.ID, cfg.Address, cfg.Peers, n.log, n.received, n.reportSend)
 	if err != nil {
 		return nil, err
 	}
@@ -365,6 +378,7 @@ func (n *Node) run() {
 		case <-t.C:
 			n.rn.Tick()
 			n.expireReads()
+			n.tickHealth()
 			ticked = true
 		case msgs := <-n.recvc:
 			for _, m := range msgs {
@@ -738,18 +752,6 @@ func (n *Node) publish() {
 	n.mu.Lock()
 	s.Writable = n.writable && s.Role == RoleLeader
 	n.mu.Unlock()
-	if s.Role == RoleLeader {
-		n.rn.WithProgress(func(id uint64, _ raft.ProgressType, pr tracker.Progress) {
-			if id == n.cfg.ID {
-				return
-			}
-			ps := PeerStatus{ID: id, Match: pr.Match, Active: pr.RecentActive, Replicating: pr.State == tracker.StateReplicate}
-			if last > pr.Match {
-				ps.Lag = last - pr.Match
-			}
-			s.Peers = append(s.Peers, ps)
-		})
-		slices.SortFunc(s.Peers, func(a, b PeerStatus) int { return int(a.ID) - int(b.ID) })
-	}
+	s.Peers = n.peerStatus(s.Role == RoleLeader, last)
 	n.status.Store(s)
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/shalemq/shale/broker"
 	"github.com/shalemq/shale/cluster"
 	"github.com/shalemq/shale/config"
-	"github.com/shalemq/shale/wire"
 )
 
 // startRaft joins this node to its raft cluster when [cluster.raft] is on
@@ -74,40 +73,22 @@ func startRaft(ctx context.Context, s *server, cfg *config.Config, bound boundPo
 }
 
 // raftMetadata is GetClusterMetadata's answer on a raft node: the nodes of
-// [cluster], the leader marked Leader once it accepts writes, and each
-// node's health as this node knows it. The leader knows every follower's
-// progress (healthy: replicating; starting: being probed or sent a
-// snapshot; unreachable: not heard from within an election timeout); a
-// follower knows itself and the leader, and reports the other followers
-// healthy. Clients follow the leader's answer.
+// [cluster], each with the role and health this node can vouch for
+// (cluster.Status.View): a node is marked Leader, and Healthy, only when it
+// is this node leading and accepting writes, or the leader this node
+// follows and has heard from within an election timeout. Iggy clients move
+// to the node marked Leader and Healthy, so they are never sent to a node
+// that is down.
 func raftMetadata(cfg *config.Config, bound boundPorts, st cluster.Status) broker.Cluster {
 	c := clusterMetadata(cfg, bound, true)
 	ids := []uint64{uint64(cfg.Cluster.Raft.NodeID)}
 	for _, p := range cfg.Cluster.Node.Others {
 		ids = append(ids, p.RaftID)
 	}
-	peers := map[uint64]cluster.PeerStatus{}
-	for _, p := range st.Peers {
-		peers[p.ID] = p
-	}
 	for i := range c.Nodes {
-		id := ids[i]
-		n := &c.Nodes[i]
-		n.Follower = !(id == st.Lead && (id != st.ID || st.Writable))
-		switch {
-		case id == st.ID:
-			if (st.Role == cluster.RoleLeader && !st.Writable) || st.Lead == 0 {
-				n.Status = wire.NodeStarting
-			}
-		case st.Role == cluster.RoleLeader:
-			p, ok := peers[id]
-			switch {
-			case !ok || !p.Active:
-				n.Status = wire.NodeUnreachable
-			case !p.Replicating:
-				n.Status = wire.NodeStarting
-			}
-		}
+		v := st.View(ids[i])
+		c.Nodes[i].Follower = !v.Leader
+		c.Nodes[i].Status = v.Status
 	}
 	return c
 }

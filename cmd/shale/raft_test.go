@@ -12,7 +12,8 @@ import (
 
 // TestRaftMetadata: the leader is reported Leader only once it accepts
 // writes, with each follower's health from its progress; a follower
-// names the leader it follows.
+// names the leader it follows only while it hears from it, and every node
+// reports a peer it has not heard from unreachable.
 func TestRaftMetadata(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "c.toml")
 	body := `
@@ -58,14 +59,30 @@ raft_address = "127.0.0.1:9093"
 			}
 		}
 	}
+	up := func(id uint64) cluster.PeerStatus { return cluster.PeerStatus{ID: id, Alive: true} }
+	down := func(id uint64) cluster.PeerStatus { return cluster.PeerStatus{ID: id} }
+	following := func(id uint64, catching bool) cluster.PeerStatus {
+		return cluster.PeerStatus{ID: id, Alive: true, Progress: true, Replicating: !catching, CatchingUp: catching}
+	}
 	check("leader", cluster.Status{ID: 1, Lead: 1, Role: cluster.RoleLeader, Writable: true, Peers: []cluster.PeerStatus{
-		{ID: 2, Active: true, Replicating: true}, {ID: 3, Active: false}}},
+		following(2, false), down(3)}},
 		[]row{{true, wire.NodeHealthy}, {false, wire.NodeHealthy}, {false, wire.NodeUnreachable}})
+	check("leader with a follower far behind", cluster.Status{ID: 1, Lead: 1, Role: cluster.RoleLeader, Writable: true,
+		Peers: []cluster.PeerStatus{following(2, false), {ID: 3, Alive: true, Progress: true, Replicating: true, Lag: 5000, CatchingUp: true}}},
+		[]row{{true, wire.NodeHealthy}, {false, wire.NodeHealthy}, {false, wire.NodeStarting}})
 	check("new leader catching up", cluster.Status{ID: 1, Lead: 1, Role: cluster.RoleLeader, Peers: []cluster.PeerStatus{
-		{ID: 2, Active: true, Replicating: false}, {ID: 3, Active: true, Replicating: true}}},
+		following(2, true), following(3, false)}},
 		[]row{{false, wire.NodeStarting}, {false, wire.NodeStarting}, {false, wire.NodeHealthy}})
-	check("follower", cluster.Status{ID: 1, Lead: 3, Role: cluster.RoleFollower},
+	check("follower", cluster.Status{ID: 1, Lead: 3, Role: cluster.RoleFollower, Peers: []cluster.PeerStatus{up(2), up(3)}},
 		[]row{{false, wire.NodeHealthy}, {false, wire.NodeHealthy}, {true, wire.NodeHealthy}})
-	check("no leader", cluster.Status{ID: 1, Role: cluster.RoleCandidate},
-		[]row{{false, wire.NodeStarting}, {false, wire.NodeHealthy}, {false, wire.NodeHealthy}})
+	check("follower, the other follower down", cluster.Status{ID: 1, Lead: 3, Role: cluster.RoleFollower, Peers: []cluster.PeerStatus{down(2), up(3)}},
+		[]row{{false, wire.NodeHealthy}, {false, wire.NodeUnreachable}, {true, wire.NodeHealthy}})
+	// The leader it followed went silent: never sent clients there, even
+	// before an election replaced it.
+	check("follower, its leader silent", cluster.Status{ID: 1, Lead: 3, Role: cluster.RoleCandidate, Peers: []cluster.PeerStatus{up(2), down(3)}},
+		[]row{{false, wire.NodeHealthy}, {false, wire.NodeHealthy}, {false, wire.NodeUnreachable}})
+	check("no leader", cluster.Status{ID: 1, Role: cluster.RoleCandidate, Peers: []cluster.PeerStatus{up(2), down(3)}},
+		[]row{{false, wire.NodeStarting}, {false, wire.NodeHealthy}, {false, wire.NodeUnreachable}})
+	check("nothing heard yet", cluster.Status{ID: 1, Role: cluster.RoleFollower},
+		[]row{{false, wire.NodeStarting}, {false, wire.NodeUnreachable}, {false, wire.NodeUnreachable}})
 }
