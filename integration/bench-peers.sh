@@ -13,6 +13,7 @@
 # Environment (all optional):
 #   RUNS=3        repetitions
 #   MB=400        payload per throughput case, MB (10^6 B); QUIC gets MB/2, HTTP MB/4
+#   LAT_SECONDS=30  length of each paced latency run (about 6,000 sends at 10 % of peak)
 #   ONLY=pebble,shale,nats,redis,latency   sections
 #   PEERS=<dir>   the peer harness (pebblelimit/ inside it)
 #   OUT=bin/bench-peers   results (JSONL, the summary, shale reports and charts)
@@ -30,6 +31,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PEERS=${PEERS:?set PEERS to the peer benchmark harness (the directory holding pebblelimit/)}
 RUNS=${RUNS:-3}
 MB=${MB:-400}
+LAT_SECONDS=${LAT_SECONDS:-30}
 ONLY=${ONLY:-pebble,shale,nats,redis,latency}
 OUT=${OUT:-$ROOT/bin/bench-peers}
 WORK=${WORK:-${TMPDIR:-/tmp}/shale-bench-peers}
@@ -226,25 +228,46 @@ sec_redis() {
 
 # ------------------------------------------------------------- ack latency at 10 % of peak
 # Peak: shale's unpaced TCP produce with batches of 10 (1 producer, 5 s). Then raw Pebble
-# and shale, both paced to 10 % of that message rate for 10 s; latency = one commit
-# (Pebble) or one acknowledged send (shale).
+# and shale, both paced to 10 % of that message rate for LAT_SECONDS each, each on a fresh
+# empty database (a fresh shale, not the one the peak run filled: its memtable flush would
+# land in the paced run, while pebblelimit starts empty), in alternating order (Pebble first
+# in odd repetitions) so a drift of the disk or the load does not always favour one side.
+# Both measure the same thing: from the moment a paced request actually starts (after the
+# pacer's sleep; slip from the schedule is not counted, on either side) until one commit
+# returns (Pebble) or one send is acknowledged (shale, over loopback TCP).
 sec_latency() {
 	local j peak rate
 	note "latency: shale peak with batches of 10"
 	shale_start || return 0
 	j=$(sb lat-peak pp tcp -p 10 --stream-prefix peak- -d 5s) || return 0
+	shale_stop
 	peak=$(jq .total.msgs_s <<<"$j")
 	rate=$(printf '%.0f' "$(echo "$peak / 10" | bc -l)")
 	result "shale TCP produce, batches of 10, unpaced (peak)" msgs_s="$peak" mb_s="$(jq .total.mb_s <<<"$j")" \
 		p50_ms="$(jq .total.latency.p50_ms <<<"$j")" p99_ms="$(jq .total.latency.p99_ms <<<"$j")"
-	note "latency: pebble paced at $rate msgs/s in batches of 10"
+	if ((rep % 2)); then
+		lat_pebble "$rate" && lat_shale "$rate"
+	else
+		lat_shale "$rate" && lat_pebble "$rate"
+	fi
+	return 0
+}
+lat_pebble() {
+	local rate=$1 j
+	note "latency: pebble paced at $rate msgs/s in batches of 10 for $LAT_SECONDS s"
 	j=$("$PEBBLE" -dir "$WORK/pebble-lat" -mode sync -layout batch -writers 1 -msg $MSG -batch 10 -rate "$rate" \
-		-total-mb "$(((rate * 10 * MSG + 999999) / 1000000))" -compact=false -read=false 2>>"$LOG") || { note "pebblelimit paced failed"; return 0; }
+		-total-mb "$(((rate * LAT_SECONDS * MSG + 999999) / 1000000))" -compact=false -read=false 2>>"$LOG") ||
+		{ note "pebblelimit paced failed"; rm -rf "$WORK/pebble-lat"; return 0; }
 	rm -rf "$WORK/pebble-lat"
 	result "pebble sync commit, paced 10 % of peak, batches of 10" msgs_s="$(jq .write_msgs_s <<<"$j")" \
-		p50_ms="$(jq .commit_p50_ms <<<"$j")" p99_ms="$(jq .commit_p99_ms <<<"$j")" p999_ms="$(jq .commit_p999_ms <<<"$j")"
-	note "latency: shale paced at $rate msgs/s in batches of 10"
-	j=$(sb lat-paced pp tcp -p 10 --stream-prefix paced- -d 10s --rate-limit "$((rate * MSG))") || return 0
+		p50_ms="$(jq .commit_p50_ms <<<"$j")" p99_ms="$(jq .commit_p99_ms <<<"$j")" p999_ms="$(jq .commit_p999_ms <<<"$j")" \
+		late_p99_ms="$(jq .late_p99_ms <<<"$j")"
+}
+lat_shale() {
+	local rate=$1 j
+	note "latency: shale paced at $rate msgs/s in batches of 10 for $LAT_SECONDS s, fresh server"
+	shale_start || return 0
+	j=$(sb lat-paced pp tcp -p 10 --stream-prefix paced- -d "${LAT_SECONDS}s" --rate-limit "$((rate * MSG))") || { shale_stop; return 0; }
 	shale_result "shale TCP ack, paced 10 % of peak, batches of 10" "$j"
 	shale_stop
 }
