@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -87,7 +88,10 @@ type Broker struct {
 
 	sessions sessions
 	cluster  atomic.Pointer[Cluster]
-	stopping atomic.Bool
+	// readBarrier makes offset reads linearizable on a cluster node
+	// (readbarrier.go); nil on a single node.
+	readBarrier atomic.Pointer[func(context.Context) error]
+	stopping    atomic.Bool
 	// previewer answers RetentionPreview (retention_preview.go).
 	previewer atomic.Pointer[func() RetentionPreview]
 	metrics   *metrics

@@ -95,6 +95,12 @@ func (b *Broker) Send(s *Session, stream, topic Ident, part Partitioning, msgs [
 // PollMessages appends up to req.Count stored messages to dst (each exactly
 // as stored) and returns the result header values and the extended slice.
 func (b *Broker) PollMessages(s *Session, req Poll, dst []byte) (PollResult, []byte, error) {
+	if req.Strategy == StrategyNext {
+		// Next starts after the stored offset (readbarrier.go).
+		if err := b.linearizable(s); err != nil {
+			return PollResult{}, dst, err
+		}
+	}
 	t, err := b.resolveTarget(s, req.Consumer, req.Stream, req.Topic)
 	if err != nil {
 		return PollResult{}, dst, err

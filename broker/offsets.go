@@ -100,6 +100,11 @@ func (b *Broker) memberPartition(s *Session, t *target, group Ident, partition *
 // ConsumerOffset returns a stored offset; ok is false when the stream, topic,
 // group or partition does not exist or nothing is stored (an empty OK).
 func (b *Broker) ConsumerOffset(s *Session, c Consumer, stream, topic Ident, partition *uint32) (off ConsumerOffset, ok bool, err error) {
+	// Before the catalog too: a stream the cluster created meanwhile must
+	// not read as "nothing stored".
+	if err := b.linearizable(s); err != nil {
+		return off, false, err
+	}
 	t, err := b.resolveTarget(s, c, stream, topic)
 	if err != nil {
 		return off, false, emptyIfNotFound(err)
