@@ -139,7 +139,8 @@ func TestClusterLeaderKill(t *testing.T) {
 // TestClusterPartition is #18's second test, on a proxy per raft link: a
 // follower cut off leaves the majority serving; a leader cut off
 // acknowledges nothing, steps down, and the majority elects and serves;
-// healed, every node converges.
+// it refuses to answer a consumer offset the majority changed (a
+// linearizable read); healed, every node converges.
 func TestClusterPartition(t *testing.T) {
 	requireClusterEngine(t)
 	c := StartCluster(t, ClusterOptions{})
@@ -184,6 +185,7 @@ func TestClusterPartition(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer held.Close()
+	storeProbe(t, c, w, l, 0)
 	c.Isolate(l, LinkStall)
 	minority := sendToMinority(t, c, w, l, 1000)
 	nl, err := c.WaitLeader(time.Minute, c.Others(l)...)
@@ -193,6 +195,7 @@ func TestClusterPartition(t *testing.T) {
 	if err := w.WaitProgress(20, time.Minute); err != nil {
 		t.Fatalf("majority led by %s: %v", c.Nodes[nl].Name, err)
 	}
+	checkLinearizableOffsets(t, c, w, l, nl, 0)
 	// CheckQuorum: the cut-off leader steps down on its own.
 	deadline := time.Now().Add(time.Minute)
 	for {

@@ -16,8 +16,8 @@ import (
 // startRaft joins this node to its raft cluster when [cluster.raft] is on
 // (docs/cluster.md): from here every commit of the broker's layers is
 // replicated, the broker is reloaded when replication writes underneath
-// it, and GetClusterMetadata follows the real leader. It returns nil with
-// raft off.
+// it, offset reads are linearizable, and GetClusterMetadata follows the
+// real leader. It returns nil with raft off.
 func startRaft(ctx context.Context, s *server, cfg *config.Config, bound boundPorts, reg prometheus.Registerer, logger *slog.Logger) (*cluster.Node, error) {
 	r := cfg.Cluster.Raft
 	if !r.Enabled {
@@ -45,6 +45,9 @@ func startRaft(ctx context.Context, s *server, cfg *config.Config, bound boundPo
 	if err != nil {
 		return nil, err
 	}
+	// Offset reads wait for a confirmed read index (docs/cluster.md
+	// "Linearizable reads"); a node that cannot confirm answers 8.
+	s.broker.SetReadBarrier(node.ReadBarrier)
 	s.bg.Add(1)
 	go func() {
 		defer s.bg.Done()
