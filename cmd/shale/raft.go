@@ -48,6 +48,7 @@ func startRaft(ctx context.Context, s *server, cfg *config.Config, bound boundPo
 	// Offset reads wait for a confirmed read index (docs/cluster.md
 	// "Linearizable reads"); a node that cannot confirm answers 8.
 	s.broker.SetReadBarrier(node.ReadBarrier)
+	s.writers.node.Store(node) // background writers run while it leads
 	s.bg.Add(1)
 	go func() {
 		defer s.bg.Done()

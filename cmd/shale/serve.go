@@ -154,6 +154,7 @@ type server struct {
 	serveErr chan error
 	lock     *dataLock
 	raft     *cluster.Node // nil unless [cluster.raft] (raft.go)
+	writers  writerGate    // leader_only.go
 }
 
 func start(cfg *config.Config, follower bool, environ []string, logger *slog.Logger, stdout io.Writer) (_ *server, err error) {
@@ -290,6 +291,7 @@ func start(cfg *config.Config, follower bool, environ []string, logger *slog.Log
 
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
+	s.writers.clustered = cfg.Cluster.Raft.Enabled
 	if prof != nil {
 		serveProfiling(ctx, s, prof, logger)
 		prof = nil // closed when ctx ends
@@ -305,9 +307,14 @@ func start(cfg *config.Config, follower bool, environ []string, logger *slog.Log
 		s.bg.Add(1)
 		go func() {
 			defer s.bg.Done()
-			if err := sw.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
-				logger.Error("retention sweeper stopped", "err", err)
-			}
+			runRetention(ctx, s, sw, m.Interval.Std(), logger) // leader_only.go
+		}()
+	}
+	if pc := cfg.PersonalAccessToken.Cleaner; pc.Enabled {
+		s.bg.Add(1)
+		go func() {
+			defer s.bg.Done()
+			runTokenCleaner(ctx, s, users, pc.Interval.Std(), logger) // leader_only.go
 		}()
 	}
 
