@@ -98,8 +98,14 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	code := wire.CodeOf(err)
 	we := wire.ErrorForCode(code)
 	if code == wire.ErrDisconnected.Code {
-		// The server is shutting down: not the request's fault either.
-		return c.Status(fiber.StatusServiceUnavailable).JSON(rest.Error{ID: code, Code: we.Name, Reason: "the server is shutting down"})
+		// The server is shutting down, or, in a cluster, this node cannot
+		// serve the request (a follower's write, an offset read it cannot
+		// confirm, docs/cluster.md): not the request's fault either.
+		reason := "the server is shutting down"
+		if err != wire.ErrDisconnected {
+			reason = "this node cannot serve the request now: it is shutting down, or it is not the cluster leader (see GET /cluster/metadata)"
+		}
+		return c.Status(fiber.StatusServiceUnavailable).JSON(rest.Error{ID: code, Code: we.Name, Reason: reason})
 	}
 	if reason, ok := storageReasons[code]; ok {
 		// The storage refused the write (routes_health.go).

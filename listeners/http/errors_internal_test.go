@@ -29,6 +29,7 @@ func TestInternalErrorsAre500(t *testing.T) {
 		{fmt.Errorf("kv: disk on fire /var/lib/secret: %w", wire.ErrError), 500, false, "internal error"},
 		{fmt.Errorf("snapshot: disk on fire /var/lib/secret: %w", wire.ErrSnapshotFileCompletionFailed), 500, false, "internal error"},
 		{wire.ErrDisconnected, 503, false, "the server is shutting down"},
+		{fmt.Errorf("cluster: disk on fire: %w", wire.ErrDisconnected), 503, false, "not the cluster leader"},
 		{fmt.Errorf("create stream: disk on fire: %w", wire.ErrStreamNameAlreadyExists), 400, true, "disk on fire"},
 	}
 	for _, tc := range cases {
