@@ -22,9 +22,18 @@ func (db *DB) NewBatch() *Batch { return &Batch{b: db.pdb.NewBatch()} }
 
 // NewBatchWithSize returns an empty batch with room for about size bytes of
 // keys and values, so a large append is not copied as the batch grows.
+// Batches of up to retainedBatchBytes keep their buffer for the next batch
+// when they are closed. Pebble's batch pool keeps buffers of at most 1 MiB
+// by default, a little less than a send of 1,000 × 1 KB messages needs, so
+// every such append allocated and zeroed a fresh megabyte.
 func (db *DB) NewBatchWithSize(size int) *Batch {
-	return &Batch{b: db.pdb.NewBatchWithSize(size)}
+	return &Batch{b: db.pdb.NewBatchWithSize(size, pebble.WithMaxRetainedSizeBytes(retainedBatchBytes))}
 }
+
+// retainedBatchBytes is the largest batch buffer kept for reuse. A batch
+// larger than half a memtable is handed to Pebble as a memtable of its own
+// and its buffer is never reused (Pebble drops it from the batch).
+const retainedBatchBytes = 4 << 20
 
 // Set writes key → value. Both may be reused after Set returns.
 func (b *Batch) Set(key, value []byte) error { return b.b.Set(key, value, nil) }

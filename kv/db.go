@@ -92,6 +92,14 @@ func Open(dir string, opts Options) (*DB, error) {
 		EventListener:      db.eventListener(),
 		ReadOnly:           opts.ReadOnly,
 	}
+	// A flush writes sstables (and, with value separation, blob files) of
+	// about TargetFileSizes[0] each, 2 MiB by default: 30 of each for one
+	// 64 MiB memtable of messages, every one created, written and fsynced
+	// on its own. 16 MiB cuts that eightfold; measured, the server spent 8 %
+	// less CPU per GB produced and the producers' p99 fell by half
+	// (docs/performance.md, "TCP produce, measured again"). It still cuts a flush by
+	// key range, so retention frees a partition's blob files whole.
+	po.TargetFileSizes[0] = 16 << 20
 	if opts.SeparateValues > 0 {
 		// Message chunks are written once, in key order, and deleted from
 		// the front: a blob file is freed whole once retention has deleted
