@@ -234,7 +234,9 @@ sec_redis() {
 # in odd repetitions) so a drift of the disk or the load does not always favour one side.
 # Both measure the same thing: from the moment a paced request actually starts (after the
 # pacer's sleep; slip from the schedule is not counted, on either side) until one commit
-# returns (Pebble) or one send is acknowledged (shale, over loopback TCP).
+# returns (Pebble) or one send is acknowledged (shale, over loopback TCP); and both keep
+# their schedule when behind (--rate-catch-up, as pebblelimit -rate), so the offered load
+# is the same.
 sec_latency() {
 	local j peak rate
 	note "latency: shale peak with batches of 10"
@@ -267,7 +269,7 @@ lat_shale() {
 	local rate=$1 j
 	note "latency: shale paced at $rate msgs/s in batches of 10 for $LAT_SECONDS s, fresh server"
 	shale_start || return 0
-	j=$(sb lat-paced pp tcp -p 10 --stream-prefix paced- -d "${LAT_SECONDS}s" --rate-limit "$((rate * MSG))") || { shale_stop; return 0; }
+	j=$(sb lat-paced pp tcp -p 10 --stream-prefix paced- -d "${LAT_SECONDS}s" --rate-limit "$((rate * MSG))" --rate-catch-up) || { shale_stop; return 0; }
 	shale_result "shale TCP ack, paced 10 % of peak, batches of 10" "$j"
 	shale_stop
 }

@@ -84,6 +84,13 @@ type Config struct {
 	// RateLimit paces the producers (and end-to-end actors) to this many
 	// payload bytes a second in total; 0 = as fast as the server answers.
 	RateLimit uint64
+	// CatchUp keeps a paced producer on its fixed schedule: one that fell
+	// behind (a slow answer) sends at once until it is back on time, so
+	// the offered load stays RateLimit, as pebblelimit's -rate does. By
+	// default a producer more than one interval late starts the schedule
+	// afresh from now and the missed sends are dropped. Either way a
+	// request's latency runs from the moment it actually starts.
+	CatchUp bool
 	// Sample is the width of one point of the time series.
 	Sample time.Duration
 	// StreamPrefix names the streams: <prefix>1 … <prefix>N.

@@ -281,6 +281,27 @@ func TestPacerSpacesRequests(t *testing.T) {
 	}
 }
 
+func TestPacerBehindSchedule(t *testing.T) {
+	ctx := context.Background()
+	for _, catchUp := range []bool{false, true} {
+		r := &run{cfg: &Config{RateLimit: 1_000_000, CatchUp: catchUp}}
+		p := r.pacer(1, 10_000) // every 10 ms
+		late := time.Now().Add(-5 * p.interval)
+		p.next = late // five slots behind, as after a slow answer
+		before := time.Now()
+		p.wait(ctx)
+		if catchUp {
+			// The missed slots are kept: the next one is the old
+			// schedule's, not a fresh start from now.
+			if got := p.next.Sub(late); got != p.interval {
+				t.Errorf("catch-up: schedule moved by %v, want one interval", got)
+			}
+		} else if p.next.Before(before.Add(p.interval)) {
+			t.Errorf("restart: next slot %v after the call began, want a full interval from then", p.next.Sub(before))
+		}
+	}
+}
+
 func TestProgressLine(t *testing.T) {
 	got := ProgressLine(3*time.Second, 3000, 2_000_000, 2000, time.Second)
 	for _, want := range []string{"\r", "3.0 s", "2.0 MB/s", "2000 msgs/s", "3000 msgs"} {

@@ -281,6 +281,7 @@ func (p *phase) record(rec *ActorRecords, start, end time.Time, msgs int, bytes 
 type pacer struct {
 	interval time.Duration
 	next     time.Time
+	catchUp  bool // Config.CatchUp
 }
 
 func (r *run) pacer(actors int, batchBytes int) *pacer {
@@ -288,17 +289,17 @@ func (r *run) pacer(actors int, batchBytes int) *pacer {
 		return nil
 	}
 	per := float64(r.cfg.RateLimit) / float64(actors)
-	return &pacer{interval: time.Duration(float64(batchBytes) / per * float64(time.Second))}
+	return &pacer{interval: time.Duration(float64(batchBytes) / per * float64(time.Second)), catchUp: r.cfg.CatchUp}
 }
 
 // wait sleeps until the next slot. A pacer that fell behind does not burst
-// to catch up: the schedule restarts from now.
+// to catch up, unless catchUp is set: the schedule restarts from now.
 func (p *pacer) wait(ctx context.Context) {
 	if p == nil {
 		return
 	}
 	now := time.Now()
-	if p.next.IsZero() || now.Sub(p.next) > p.interval {
+	if p.next.IsZero() || (!p.catchUp && now.Sub(p.next) > p.interval) {
 		p.next = now
 	}
 	if d := p.next.Sub(now); d > 0 {

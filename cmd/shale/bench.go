@@ -132,6 +132,7 @@ and request latency percentiles; --output writes it as JSON, and
 	f.DurationVarP(&cfg.Duration, "duration", "d", 0, "run for this long instead of a number of batches")
 	f.DurationVarP(&cfg.Warmup, "warmup-time", "w", 0, "run this long before measuring")
 	f.StringVarP(&rate, "rate-limit", "r", "", "pace producers to this many payload bytes a second in total, e.g. 50MB (default: unpaced)")
+	f.BoolVar(&cfg.CatchUp, "rate-catch-up", false, "with --rate-limit: a producer that fell behind sends at once until it is back on schedule (default: it drops the missed sends)")
 	f.DurationVar(&cfg.Sample, "sampling-time", 100*time.Millisecond, "width of one point of the time series")
 	f.StringVar(&cfg.StreamPrefix, "stream-prefix", "bench-stream-", "streams are named PREFIX1 … PREFIXN")
 	f.IntVar(&cfg.IdleConnections, "idle-connections", 0, "also open this many logged-in connections that stay idle for the run")
