@@ -115,6 +115,9 @@ func Open(dir string, opts Options) (*DB, error) {
 				TargetGarbageRatio:    0.2,
 			}
 		}
+		if opts.BlobBlockSize > 0 {
+			setBlobBlockSize(po, opts.BlobBlockSize)
+		}
 	}
 	if !opts.Compress {
 		po.ApplyCompressionSettings(func() pebble.DBCompressionSettings { return pebble.DBCompressionNone })

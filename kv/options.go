@@ -82,6 +82,16 @@ type Options struct {
 	// blob references instead of message bytes (docs/storage.md, "Value
 	// separation"). Default 1 KiB; negative keeps every value in its sstable.
 	SeparateValues int
+	// BlobBlockSize is the target size of the blocks of the blob files a
+	// memtable flush writes, so a block holds several message chunks and a
+	// sequential poll that misses the block cache reads, checksums and
+	// caches one block per several chunks instead of one per chunk. Flushes
+	// write level 0's tables too (their data blocks take the same size; they
+	// hold keys and blob references and are compacted away soon); every
+	// other level keeps Pebble's 4 KiB blocks. Default 256 KiB
+	// (docs/performance.md, "TCP poll"); negative keeps 4 KiB everywhere, as
+	// does SeparateValues < 0 (no blob files).
+	BlobBlockSize int
 
 	// MinFreeDisk refuses commits with ErrDiskFull while the filesystem
 	// holding the database has fewer free bytes than this, so a full disk is
@@ -124,6 +134,9 @@ func (o *Options) EnsureDefaults() {
 	}
 	if o.SeparateValues == 0 {
 		o.SeparateValues = 1 << 10
+	}
+	if o.BlobBlockSize == 0 {
+		o.BlobBlockSize = 256 << 10
 	}
 	if o.FS == nil {
 		o.FS = vfs.Default
