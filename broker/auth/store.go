@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/shalemq/shale/kv"
@@ -86,6 +88,10 @@ type Store struct {
 	tokens  map[[32]byte]*tokenRecord
 	revoked map[string]uint64
 	alloc   allocRecord
+	// secrets are the generated secrets (metaSecret) by name, replaced
+	// whole when one is added or the store reloads, so a reader (every
+	// HTTP request checks its token with "jwt") takes no lock.
+	secrets atomic.Pointer[map[string][]byte]
 }
 
 // Open loads every record from db.
@@ -189,6 +195,15 @@ func (s *Store) load() error {
 	if err != nil {
 		return err
 	}
+	secrets := map[string][]byte{}
+	err = s.scan(metaSecret, func(k, v []byte) error {
+		secrets[string(k)] = slices.Clone(v)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	s.secrets.Store(&secrets)
 	b, ok, err := s.db.Get(nil, metaPrefix(metaUserAlloc))
 	if err != nil {
 		return err
@@ -682,18 +697,32 @@ const metaSecret = kv.MetaSecret
 // and storing them durably on first use. With a stored JWT key, tokens stay
 // valid across restarts, and so does their revocation.
 func (s *Store) Secret(name string, n int) ([]byte, error) {
-	key := append(metaPrefix(metaSecret), name...)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if v, ok, err := s.db.Get(nil, key); err != nil || ok {
-		return v, err
+	if v := s.StoredSecret(name); v != nil {
+		return v, nil
 	}
 	secret := make([]byte, n)
 	if _, err := rand.Read(secret); err != nil {
 		return nil, err
 	}
+	key := append(metaPrefix(metaSecret), name...)
 	if err := s.commit(func(b *kv.Batch) error { return b.Set(key, secret) }); err != nil {
 		return nil, err
 	}
+	s.setSecretsLocked(map[string][]byte{name: secret})
 	return secret, nil
+}
+
+// StoredSecret returns the secret called name as the store last loaded or
+// wrote it, nil when there is none. It takes no lock.
+func (s *Store) StoredSecret(name string) []byte {
+	return (*s.secrets.Load())[name]
+}
+
+// setSecretsLocked adds secrets to the published set. REQUIRES: s.mu held.
+func (s *Store) setSecretsLocked(add map[string][]byte) {
+	next := maps.Clone(*s.secrets.Load())
+	maps.Copy(next, add)
+	s.secrets.Store(&next)
 }

@@ -20,7 +20,7 @@ import (
 func startHTTP(cfg *config.Config, b *broker.Broker, users *auth.Store, reg *prometheus.Registry, logger *slog.Logger,
 	ln net.Listener, tc *tls.Config, dash *admin.Options) (*shalehttp.Server, error) {
 	h := cfg.HTTP
-	secret, err := jwtSecret(h.JWT, users)
+	secret, err := jwtSecret(h.JWT, users, cfg.Cluster.Raft.Enabled)
 	if err != nil {
 		return nil, err
 	}
@@ -35,7 +35,7 @@ func startHTTP(cfg *config.Config, b *broker.Broker, users *auth.Store, reg *pro
 		JWT: shalehttp.JWT{Algorithm: h.JWT.Algorithm, Issuer: h.JWT.Issuer, Audience: h.JWT.Audience,
 			ValidIssuers: h.JWT.ValidIssuers, ValidAudiences: h.JWT.ValidAudiences,
 			Expiry: h.JWT.AccessTokenExpiry.Std(), ClockSkew: h.JWT.ClockSkew.Std(), NotBefore: h.JWT.NotBefore.Std(),
-			Secret: secret},
+			Secret: secret, SecretFunc: func() []byte { return users.StoredSecret(jwtSecretName) }},
 		Logger:    logger,
 		Dashboard: dash,
 
@@ -55,16 +55,25 @@ func startHTTP(cfg *config.Config, b *broker.Broker, users *auth.Store, reg *pro
 	return srv, srv.Listen()
 }
 
+// jwtSecretName names the generated JWT key among the store's secrets.
+const jwtSecretName = "jwt"
+
 // jwtSecret is the configured secret (either one, base64 when
 // use_base64_secret), or a random key generated once and kept in the
-// database, so tokens and their revocation outlive a restart.
-func jwtSecret(j config.JWT, users *auth.Store) ([]byte, error) {
+// database, so tokens and their revocation outlive a restart. A raft node
+// generates none itself: its cluster's first leader does, for every node
+// (raft_seed.go), and the listener reads it from the store at each use, so
+// it is nil here.
+func jwtSecret(j config.JWT, users *auth.Store, replicated bool) ([]byte, error) {
 	s := j.EncodingSecret
 	if s == "" {
 		s = j.DecodingSecret
 	}
 	if s == "" {
-		return users.Secret("jwt", 32)
+		if replicated {
+			return nil, nil
+		}
+		return users.Secret(jwtSecretName, jwtSecretLen)
 	}
 	if j.UseBase64Secret {
 		return base64.StdEncoding.DecodeString(s)

@@ -39,6 +39,9 @@ func startRaft(ctx context.Context, s *server, cfg *config.Config, bound boundPo
 				s.tcp.CloseConns()
 			}
 			logger.Info("cluster role changed; client sessions dropped", "leader", leader, "sessions", n)
+			if leader {
+				s.seeder.leading()
+			}
 		},
 		Logger: logger, Registerer: reg,
 	})

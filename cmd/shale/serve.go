@@ -59,7 +59,8 @@ func serveCommand() *cobra.Command {
 Configuration: built-in defaults, then the TOML file given by --config (or
 SHALE_CONFIG_PATH / IGGY_CONFIG_PATH), then SHALE_* / IGGY_* environment
 variables. On first start the root user comes from IGGY_ROOT_USERNAME and
-IGGY_ROOT_PASSWORD; with no password set, one is generated and printed once.`,
+IGGY_ROOT_PASSWORD; with no password set, one is generated and printed once.
+In a raft cluster the first leader does this once, for every node.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
@@ -153,8 +154,9 @@ type server struct {
 	bg       sync.WaitGroup
 	serveErr chan error
 	lock     *dataLock
-	raft     *cluster.Node // nil unless [cluster.raft] (raft.go)
-	writers  writerGate    // leader_only.go
+	raft     *cluster.Node  // nil unless [cluster.raft] (raft.go)
+	writers  writerGate     // leader_only.go
+	seeder   *clusterSeeder // with raft: the root user and JWT key (raft_seed.go)
 }
 
 func start(cfg *config.Config, follower bool, environ []string, logger *slog.Logger, stdout io.Writer) (_ *server, err error) {
@@ -344,12 +346,16 @@ func start(cfg *config.Config, follower bool, environ []string, logger *slog.Log
 		return nil, err
 	}
 	// Last, once nothing else can fail: the root user, so that only a
-	// start that succeeds creates it and prints its password.
-	if err := bootstrapRoot(users, environ, logger, stdout); err != nil {
+	// start that succeeds creates it and prints its password. A raft node
+	// leaves it to its cluster's leader, which writes it for every node.
+	if cfg.Cluster.Raft.Enabled {
+		if s.seeder, err = newClusterSeeder(users, environ, logger, stdout, &s.bg); err != nil {
+			return nil, err
+		}
+	} else if err := bootstrapRoot(users, environ, logger, stdout); err != nil {
 		return nil, err
 	}
-	// From here on every commit is replicated (the root user above stays
-	// this node's own).
+	// From here on every commit is replicated.
 	if s.raft, err = startRaft(ctx, s, cfg, bound, reg, logger); err != nil {
 		return nil, err
 	}

@@ -8,6 +8,8 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
+
+	"github.com/shalemq/shale/wire"
 )
 
 const claimsKey = "shale.claims"
@@ -68,10 +70,14 @@ func (s *Server) issue(userID uint32) (string, int64, error) {
 	if err != nil {
 		return "", 0, err
 	}
+	key := s.jwtKey()
+	if key == nil {
+		return "", 0, errNoKey
+	}
 	m, _ := signingMethod(j.Algorithm)
 	cl := issued{ID: id.String(), Issuer: j.Issuer, Audience: j.Audience, Subject: strconv.FormatUint(uint64(userID), 10),
 		IssuedAt: now.Unix(), ExpiresAt: exp.Unix(), NotBefore: now.Add(j.NotBefore).Unix()}
-	tok, err := jwt.NewWithClaims(m, cl).SignedString(j.Secret)
+	tok, err := jwt.NewWithClaims(m, cl).SignedString(key)
 	return tok, cl.ExpiresAt, err
 }
 
@@ -80,8 +86,12 @@ func (s *Server) issue(userID uint32) (string, int64, error) {
 // u32. nbf is not checked.
 func (s *Server) verify(token string) (verified, error) {
 	j := s.opts.JWT
+	key := s.jwtKey()
+	if key == nil {
+		return verified{}, tokenError("no JWT signing key yet: the cluster's first leader has not written it")
+	}
 	var cl jwt.RegisteredClaims
-	_, err := jwt.ParseWithClaims(token, &cl, func(*jwt.Token) (any, error) { return j.Secret, nil },
+	_, err := jwt.ParseWithClaims(token, &cl, func(*jwt.Token) (any, error) { return key, nil },
 		jwt.WithValidMethods([]string{j.Algorithm}), jwt.WithoutClaimsValidation())
 	if err != nil {
 		return verified{}, parseError(err, j.Algorithm)
@@ -113,4 +123,20 @@ func (s *Server) verify(token string) (verified, error) {
 		return verified{}, tokenError("access token subject %q is not a user id", cl.Subject)
 	}
 	return verified{userID: uint32(uid), jti: cl.ID, exp: cl.ExpiresAt.Time}, nil
+}
+
+// errNoKey: a cluster node whose cluster has not yet agreed on a generated
+// signing key (its first leader writes it once elected).
+var errNoKey = fmt.Errorf("no JWT signing key yet: the cluster's first leader has not written it; try again once a leader is elected: %w", wire.ErrFeatureUnavailable)
+
+// jwtKey is the configured key or, without one, the current one SecretFunc
+// gives; nil when there is none yet.
+func (s *Server) jwtKey() []byte {
+	if k := s.opts.JWT.Secret; len(k) > 0 {
+		return k
+	}
+	if k := s.opts.JWT.SecretFunc(); len(k) > 0 {
+		return k
+	}
+	return nil
 }

@@ -76,8 +76,11 @@ type JWT struct {
 	Expiry time.Duration
 	// ClockSkew is the leeway on expiry. NotBefore offsets nbf from iat.
 	ClockSkew, NotBefore time.Duration
-	// Secret is the HMAC key.
-	Secret []byte
+	// Secret is the HMAC key. Without one, SecretFunc gives it at each
+	// use (a cluster node, whose generated key arrives by replication and
+	// may be missing until the cluster's first leader wrote it).
+	Secret     []byte
+	SecretFunc func() []byte
 }
 
 // Server is the REST listener.
@@ -111,7 +114,7 @@ func New(b *broker.Broker, opts Options) (*Server, error) {
 	if opts.JWT.Algorithm == "" {
 		opts.JWT.Algorithm = "HS256"
 	}
-	if len(opts.JWT.Secret) == 0 {
+	if len(opts.JWT.Secret) == 0 && opts.JWT.SecretFunc == nil {
 		return nil, errors.New("http: a JWT secret is required")
 	}
 	if _, err := signingMethod(opts.JWT.Algorithm); err != nil {
