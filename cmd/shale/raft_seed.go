@@ -29,7 +29,7 @@ type clusterSeeder struct {
 	logger         *slog.Logger
 	stdout         io.Writer
 	bg             *sync.WaitGroup
-	running        atomic.Bool
+	running, again atomic.Bool
 }
 
 // newClusterSeeder refuses, as a single node's first start does, a root
@@ -56,24 +56,39 @@ func newClusterSeeder(users *auth.Store, environ []string, logger *slog.Logger, 
 
 // leading is called on the raft node's goroutine when this node starts
 // accepting writes as leader. The seed commits through the node, so it runs
-// on its own goroutine; one at a time.
+// on a goroutine of its own, one at a time; a call while one runs makes it
+// try again when it ends unseeded (its leadership was lost and won back
+// meanwhile, or its proposal was dropped).
 func (c *clusterSeeder) leading() {
-	if c.users.Seeded() || !c.running.CompareAndSwap(false, true) {
+	if c.users.Seeded() {
+		return
+	}
+	c.again.Store(true)
+	if !c.running.CompareAndSwap(false, true) {
 		return
 	}
 	c.bg.Add(1)
 	go func() {
 		defer c.bg.Done()
-		defer c.running.Store(false)
-		if err := c.seed(); err != nil {
-			// Not leading any more (the next leader seeds) or a failed
-			// write (the node stops on its own); a later leadership of
-			// this node tries again.
-			level := slog.LevelError
-			if errors.Is(err, wire.ErrDisconnected) {
-				level = slog.LevelInfo
+		for {
+			for c.again.Swap(false) && !c.users.Seeded() {
+				if err := c.seed(); err != nil {
+					// Not leading any more (the next leader seeds) or a
+					// failed write; the next leadership of this node tries
+					// again.
+					level := slog.LevelError
+					if errors.Is(err, wire.ErrDisconnected) {
+						level = slog.LevelInfo
+					}
+					c.logger.Log(context.Background(), level, "cluster root user and JWT key not written", "err", err)
+				}
 			}
-			c.logger.Log(context.Background(), level, "cluster root user and JWT key not written", "err", err)
+			c.running.Store(false)
+			// A call between the last Swap and the Store above found the
+			// seeder running and left its request in again.
+			if !c.again.Load() || !c.running.CompareAndSwap(false, true) {
+				return
+			}
 		}
 	}()
 }
