@@ -35,8 +35,13 @@ func startRaft(ctx context.Context, s *server, cfg *config.Config, bound boundPo
 			// Sessions on a node that changed role hold state of the old
 			// role; their clients reconnect and read the metadata again.
 			n := s.broker.DropSessions()
+			// Each connection finishes its request in flight first
+			// (a send waiting for replication answers 8), then closes.
 			if s.tcp != nil {
 				s.tcp.CloseConns()
+			}
+			if s.quic != nil {
+				s.quic.CloseConns()
 			}
 			logger.Info("cluster role changed; client sessions dropped", "leader", leader, "sessions", n)
 			if leader {

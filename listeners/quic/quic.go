@@ -77,7 +77,13 @@ type Listener struct {
 	conns    sync.WaitGroup // connection goroutines
 	requests sync.WaitGroup // in-flight streams
 	mu       sync.Mutex
-	live     map[*quicgo.Conn]struct{}
+	live     map[*quicgo.Conn]*liveConn
+}
+
+// liveConn is one connection's state, under Listener.mu.
+type liveConn struct {
+	streams  sync.WaitGroup // in-flight request streams
+	draining bool           // CloseConns: no new streams (drop.go)
 }
 
 // Listen binds the UDP address. Serve starts accepting.
@@ -109,7 +115,7 @@ func Listen(srv *binproto.Server, opts Options) (*Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("quic listen %s: %w", opts.Address, err)
 	}
-	return &Listener{srv: srv, opts: opts, ln: ln, live: make(map[*quicgo.Conn]struct{})}, nil
+	return &Listener{srv: srv, opts: opts, ln: ln, live: make(map[*quicgo.Conn]*liveConn)}, nil
 }
 
 // Addr is the bound UDP address.
@@ -139,41 +145,41 @@ func (l *Listener) Serve() error {
 			_ = c.CloseWithError(0, "server shutting down")
 			continue
 		}
-		l.live[c] = struct{}{}
+		lc := &liveConn{}
+		l.live[c] = lc
 		l.conns.Add(1)
 		l.mu.Unlock()
 		go func() {
 			defer release()
-			l.serveConn(c)
+			l.serveConn(c, lc)
 		}()
 	}
 }
 
-func (l *Listener) serveConn(c *quicgo.Conn) {
+func (l *Listener) serveConn(c *quicgo.Conn, lc *liveConn) {
 	defer l.conns.Done()
 	b := l.srv.Broker()
 	sess := b.OpenSession(broker.TransportQUIC, c.RemoteAddr().String())
 	log := l.opts.Logger.With("client", sess.ID(), "remote", sess.Addr())
 	log.Debug("quic connected")
-	var streams sync.WaitGroup
 	for {
 		st, err := c.AcceptStream(context.Background())
 		if err != nil {
 			break
 		}
 		l.mu.Lock()
-		if l.closing.Load() {
+		if l.closing.Load() || lc.draining {
 			l.mu.Unlock()
 			st.CancelRead(0)
 			st.CancelWrite(0)
 			continue
 		}
 		l.requests.Add(1)
+		lc.streams.Add(1)
 		l.mu.Unlock()
-		streams.Add(1)
 		go func() {
 			defer l.requests.Done()
-			defer streams.Done()
+			defer lc.streams.Done()
 			if err := l.srv.ServeStream(timedStream{st, l.opts.FrameTimeout, l.opts.WriteTimeout}, sess); err != nil {
 				log.Debug("quic stream", "err", err)
 				// Both sides, so quic-go forgets the stream and gives its
@@ -186,7 +192,7 @@ func (l *Listener) serveConn(c *quicgo.Conn) {
 			_ = st.Close()
 		}()
 	}
-	streams.Wait()
+	lc.streams.Wait()
 	b.CloseSession(sess)
 	l.mu.Lock()
 	delete(l.live, c)

@@ -55,13 +55,15 @@ type conn struct {
 	net.Conn
 	l       *Listener
 	sess    *broker.Session
-	release func() // the broker's connection limit (AdmitConnection)
+	release func()      // the broker's connection limit (AdmitConnection)
+	dropped atomic.Bool // CloseConns (drop.go)
 }
 
 // SetReadDeadline is how the request loop applies its frame and idle
-// timeouts; once Shutdown has set its own deadline, that one stands.
+// timeouts; once Shutdown or CloseConns has set its own deadline, that one
+// stands.
 func (c *conn) SetReadDeadline(t time.Time) error {
-	if c.l.closing.Load() {
+	if c.l.closing.Load() || c.dropped.Load() {
 		return nil
 	}
 	return c.Conn.SetReadDeadline(t)
@@ -157,7 +159,7 @@ func (l *Listener) serve(c *conn) {
 		err = l.srv.ServeConn(c, c.sess)
 	}
 	b.CloseSession(c.sess)
-	if l.closing.Load() {
+	if l.closing.Load() || c.dropped.Load() {
 		// Iggy's shutdown notice: an unsolicited frame with status 8.
 		var notice [wire.ResponseHeaderSize]byte
 		binary.LittleEndian.PutUint32(notice[0:4], wire.ErrDisconnected.Code)
