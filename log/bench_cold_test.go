@@ -29,11 +29,7 @@ func BenchmarkPollBlobsCold(b *testing.B) {
 			if err := db.Flush(); err != nil {
 				b.Fatal(err)
 			}
-			before := cpuTime()
 			pollBench(b, l)
-			gb := float64(b.N) * benchBatches * benchBatch * benchMsgSize / 1e9
-			// pollBench's warm-up pass is included in the CPU time.
-			b.ReportMetric((cpuTime()-before)/(gb+gb/float64(b.N)), "cpu-s/GB")
 		})
 	}
 }
