@@ -279,7 +279,7 @@ lat_shale() {
 	note "latency: shale paced at $rate msgs/s in batches of 10 for $secs s, fresh server"
 	shale_start || return 0
 	j=$(sb lat-paced pp tcp -p 10 --stream-prefix paced- -d "${secs}s" --rate-limit "$((rate * MSG))" --rate-catch-up) || { shale_stop; return 0; }
-	shale_result "shale TCP ack, paced 10 % of peak, batches of 10" "$j"
+	shale_result "shale TCP ack, paced 10 % of peak, batches of 10" "$j" late_p99_ms="$(jq .total.late_p99_ms <<<"$j")"
 	shale_stop
 }
 

@@ -15,12 +15,14 @@ import (
 
 // Record is one request an actor made in the measured phase: when it
 // started (since the measured phase began), how long it took, and the
-// messages and payload bytes it moved.
+// messages and payload bytes it moved. Late is how far after its paced slot
+// it started (0 when unpaced); Latency does not include it.
 type Record struct {
 	At       time.Duration
 	Latency  time.Duration
 	Messages int
 	Bytes    int64
+	Late     time.Duration
 }
 
 // ActorRecords is everything one actor did.
@@ -54,6 +56,9 @@ type Summary struct {
 	MBps     float64 `json:"mb_s"`
 	MsgsPerS float64 `json:"msgs_s"`
 	Latency  Latency `json:"latency"`
+	// LateP99 is the p99 of Record.Late in a paced run: how far behind
+	// their schedule requests started (pebblelimit -rate's late_p99_ms).
+	LateP99 float64 `json:"late_p99_ms,omitempty"`
 }
 
 // Point is one sample of the time series: throughput over the interval
@@ -141,7 +146,7 @@ func latencyOf(h *hdrhistogram.Histogram) Latency {
 // Throughput is payload bytes (MB = 10^6 bytes) and messages per second of
 // that span.
 func summarise(role string, id int, span time.Duration, recs ...[]Record) Summary {
-	h := newHist()
+	h, late := newHist(), newHist()
 	s := Summary{Role: role, ID: id, Seconds: span.Seconds()}
 	for _, rs := range recs {
 		for _, r := range rs {
@@ -149,6 +154,15 @@ func summarise(role string, id int, span time.Duration, recs ...[]Record) Summar
 			s.Messages += int64(r.Messages)
 			s.Bytes += r.Bytes
 			record(h, r.Latency)
+			if r.Late > 0 {
+				record(late, r.Late)
+			}
+		}
+	}
+	if n := late.TotalCount(); n > 0 && s.Requests > 0 {
+		// Requests on time count as 0: the p99 is over every request.
+		if q := 100 * (1 - float64(n)/float64(s.Requests)); q < 99 {
+			s.LateP99 = ms(late.ValueAtQuantile(100 * (99 - q) / (100 - q)))
 		}
 	}
 	if s.Seconds > 0 {
@@ -280,6 +294,9 @@ func (r *Report) WriteText(w io.Writer) error {
 		line(s.Role+"s", s)
 	}
 	line("total", r.Total)
+	if p.RateLimit > 0 {
+		fmt.Fprintf(&b, "  late against the pacing schedule: p99 %.2f ms (not part of the latency)\n", r.Total.LateP99)
+	}
 	if r.Environment.LoadAvg != "" {
 		fmt.Fprintf(&b, "  load average at start: %s\n", r.Environment.LoadAvg)
 	}

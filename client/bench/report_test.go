@@ -49,6 +49,37 @@ func TestSummariseThroughputAndPercentiles(t *testing.T) {
 	near(t, "mean", s.Latency.Mean, 0.5005, 0.001)
 }
 
+func TestSummariseLateness(t *testing.T) {
+	withLate := func(late ...time.Duration) []Record {
+		rs := recs(make([]time.Duration, len(late))...)
+		for i := range rs {
+			rs[i].Late = late[i]
+		}
+		return rs
+	}
+	onTime := make([]time.Duration, 100)
+	if s := summarise("p", 1, time.Second, withLate(onTime...)); s.LateP99 != 0 {
+		t.Errorf("every request on time: late p99 %v", s.LateP99)
+	}
+	// 98 on time, 2 started 10 ms late: the 99th percentile is a late one.
+	some := append(make([]time.Duration, 98), 10*time.Millisecond, 10*time.Millisecond)
+	near(t, "late p99, 2 of 100 late", summarise("p", 1, time.Second, withLate(some...)).LateP99, 10, 0.01)
+	// 1 of 100 late: the 99th percentile is on time.
+	one := append(make([]time.Duration, 99), 10*time.Millisecond)
+	if s := summarise("p", 1, time.Second, withLate(one...)); s.LateP99 != 0 {
+		t.Errorf("1 of 100 late: late p99 %v, want 0", s.LateP99)
+	}
+	var all []time.Duration
+	for i := 1; i <= 100; i++ {
+		all = append(all, time.Duration(i)*time.Millisecond)
+	}
+	s := summarise("p", 1, time.Second, withLate(all...))
+	near(t, "late p99, 1..100 ms", s.LateP99, 99, 0.1)
+	if s.Latency.P99 != 0.001 { // lateness is not latency (recs' latency is 0, counted as 1 µs)
+		t.Errorf("latency p99 %v took the lateness in", s.Latency.P99)
+	}
+}
+
 func TestSummariseEmptyAndClamped(t *testing.T) {
 	s := summarise("consumer", 1, 0)
 	if s.Requests != 0 || s.MBps != 0 || s.Latency != (Latency{}) {
@@ -155,6 +186,20 @@ func TestWriteText(t *testing.T) {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("text lacks %q:\n%s", want, b.String())
 		}
+	}
+	if strings.Contains(b.String(), "late against") {
+		t.Errorf("an unpaced run reports lateness:\n%s", b.String())
+	}
+	c.RateLimit = 1_000_000
+	late := recs(time.Millisecond)
+	late[0].Late = 3 * time.Millisecond
+	r = BuildReport(&c, time.Now(), time.Second, []ActorRecords{{Role: "producer", ID: 1, Elapsed: time.Second, Records: late}})
+	b.Reset()
+	if err := r.WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "late against the pacing schedule: p99 3.00 ms") {
+		t.Errorf("a paced run's text lacks its lateness:\n%s", b.String())
 	}
 }
 

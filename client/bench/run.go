@@ -264,12 +264,12 @@ func (p *phase) next(now time.Time) bool {
 	return p.shared || p.done < c.Batches
 }
 
-func (p *phase) record(rec *ActorRecords, start, end time.Time, msgs int, bytes int64, report bool) {
+func (p *phase) record(rec *ActorRecords, start, end time.Time, msgs int, bytes int64, report bool, late time.Duration) {
 	if !p.measuring {
 		return
 	}
 	p.done++
-	rec.Records = append(rec.Records, Record{At: start.Sub(p.r.measureStart), Latency: end.Sub(start), Messages: msgs, Bytes: bytes})
+	rec.Records = append(rec.Records, Record{At: start.Sub(p.r.measureStart), Latency: end.Sub(start), Messages: msgs, Bytes: bytes, Late: late})
 	rec.Elapsed = end.Sub(p.r.measureStart)
 	if report {
 		p.r.msgs.Add(int64(msgs))
@@ -292,11 +292,12 @@ func (r *run) pacer(actors int, batchBytes int) *pacer {
 	return &pacer{interval: time.Duration(float64(batchBytes) / per * float64(time.Second)), catchUp: r.cfg.CatchUp}
 }
 
-// wait sleeps until the next slot. A pacer that fell behind does not burst
-// to catch up, unless catchUp is set: the schedule restarts from now.
-func (p *pacer) wait(ctx context.Context) {
+// wait sleeps until the next slot and returns that slot's time (zero for
+// no pacer). A pacer that fell behind does not burst to catch up, unless
+// catchUp is set: the schedule restarts from now.
+func (p *pacer) wait(ctx context.Context) time.Time {
 	if p == nil {
-		return
+		return time.Time{}
 	}
 	now := time.Now()
 	if p.next.IsZero() || (!p.catchUp && now.Sub(p.next) > p.interval) {
@@ -310,7 +311,17 @@ func (p *pacer) wait(ctx context.Context) {
 			t.Stop()
 		}
 	}
+	slot := p.next
 	p.next = p.next.Add(p.interval)
+	return slot
+}
+
+// lateness is how far after slot (zero: unpaced) a request started.
+func lateness(slot, start time.Time) time.Duration {
+	if slot.IsZero() {
+		return 0
+	}
+	return max(start.Sub(slot), 0)
 }
 
 func (r *run) producer(ctx context.Context, cl *client.Client, rec *ActorRecords) error {
@@ -328,7 +339,7 @@ func (r *run) producer(ctx context.Context, cl *client.Client, rec *ActorRecords
 	defer r.prodDone[i].Store(true)
 	ph := phase{r: r}
 	for ctx.Err() == nil {
-		pace.wait(ctx)
+		slot := pace.wait(ctx)
 		start := time.Now()
 		if !ph.next(start) {
 			break
@@ -337,7 +348,7 @@ func (r *run) producer(ctx context.Context, cl *client.Client, rec *ActorRecords
 			return ctxErr(ctx, err)
 		}
 		r.produced[i].Add(int64(c.BatchSize))
-		ph.record(rec, start, time.Now(), c.BatchSize, bytes, true)
+		ph.record(rec, start, time.Now(), c.BatchSize, bytes, true, lateness(slot, start))
 	}
 	return nil
 }
@@ -415,7 +426,7 @@ func (r *run) consumer(ctx context.Context, cl *client.Client, rec *ActorRecords
 		if group {
 			r.groupLeft[s].Add(-int64(pm.Count))
 		}
-		ph.record(rec, start, end, int(pm.Count), nb, report)
+		ph.record(rec, start, end, int(pm.Count), nb, report, 0)
 		if c.Kind == PinnedProducerAndConsumer && r.prodDone[i].Load() && int64(offset-first) >= r.produced[i].Load() {
 			break
 		}
@@ -467,7 +478,7 @@ func (r *run) endToEnd(ctx context.Context, cl *client.Client, rec *ActorRecords
 	var buf []byte
 	ph := phase{r: r}
 	for seq := uint64(1); ctx.Err() == nil; seq++ {
-		pace.wait(ctx)
+		slot := pace.wait(ctx)
 		start := time.Now()
 		if !ph.next(start) {
 			break
@@ -511,7 +522,7 @@ func (r *run) endToEnd(ctx context.Context, cl *client.Client, rec *ActorRecords
 			got += int(pm.Count)
 			offset += uint64(pm.Count)
 		}
-		ph.record(rec, start, time.Now(), c.BatchSize, nb, true)
+		ph.record(rec, start, time.Now(), c.BatchSize, nb, true, lateness(slot, start))
 	}
 	return nil
 }
