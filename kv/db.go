@@ -39,10 +39,11 @@ var (
 // waits for all references before closing Pebble: Pebble panics on use after
 // close, shale returns ErrClosed.
 type DB struct {
-	pdb  *pebble.DB
-	dir  string
-	opts Options
-	log  *slog.Logger
+	pdb   *pebble.DB
+	popts *pebble.Options // as opened; replace.go writes sstables with them
+	dir   string
+	opts  Options
+	log   *slog.Logger
 
 	mu struct {
 		sync.Mutex
@@ -129,7 +130,7 @@ func Open(dir string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kv: open %s: %w", dir, err)
 	}
-	db.pdb = pdb
+	db.pdb, db.popts = pdb, po
 	if opts.Durability == DurabilityInterval && !opts.ReadOnly {
 		db.interval = startIntervalSyncer(db)
 	}
