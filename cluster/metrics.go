@@ -17,6 +17,7 @@ type metrics struct {
 	readBarriers       prometheus.Counter // readindex.go
 	readFailures       prometheus.Counter
 	readRounds         prometheus.Counter
+	snap               snapMetrics // snapshot_metrics.go
 	collectors         []prometheus.Collector
 }
 
@@ -55,6 +56,8 @@ func newMetrics(n *Node) *metrics {
 		&lagCollector{n: n, desc: prometheus.NewDesc("shale_cluster_follower_lag_entries",
 			"On the leader: entries each follower is behind the leader's last index.", []string{"node"}, nil)},
 	}
+	m.snap = newSnapMetrics()
+	m.collectors = append(m.collectors, m.snap.collectors()...)
 	return m
 }
 

@@ -146,6 +146,7 @@ type Node struct {
 	ms      *raft.MemoryStorage
 	tr      *transport
 	metrics *metrics
+	snaps   *snapshots // snapshot.go
 
 	// Owned by the driver goroutine.
 	applied    uint64
@@ -256,10 +257,14 @@ func Start(db *kv.DB, cfg Config) (*Node, error) {
 	n.rn = rn
 	n.metrics = newMetrics(n)
 	n.publish()
+	if err := n.initSnapshots(); err != nil {
+		return nil, err
+	}
 	n.tr, err = newTransport(cfg.ID, cfg.Address, cfg.Peers, n.log, n.received, n.reportSend)
 	if err != nil {
 		return nil, err
 	}
+	n.tr.onSnapshot(n.receiveSnapshot)
 	if cfg.Registerer != nil {
 		if err := n.metrics.register(cfg.Registerer); err != nil {
 			n.tr.close()
@@ -354,6 +359,7 @@ func (n *Node) halt() {
 	n.mu.Unlock()
 	close(n.stopc)
 	<-n.done
+	n.stopSnapshots()
 	n.tr.close()
 	if n.cfg.Registerer != nil {
 		n.metrics.unregister(n.cfg.Registerer)
@@ -516,7 +522,7 @@ func (n *Node) handleReady(rd raft.Ready) error {
 		n.softState(&raft.SoftState{Lead: n.cfg.ID, RaftState: raft.StateLeader})
 	}
 	if !raft.IsEmptySnap(rd.Snapshot) {
-		if err := n.installSnapshot(rd.Snapshot); err != nil {
+		if err := n.installSnapshot(rd.Snapshot, rd.HardState); err != nil {
 			return fmt.Errorf("install snapshot: %w", err)
 		}
 	}
@@ -626,8 +632,8 @@ func (n *Node) settle() error {
 	return nil
 }
 
-// send hands each peer its messages as one batch; a snapshot message gets
-// the database's state as of the applied index.
+// send hands each peer its messages as one batch; a snapshot message goes
+// its own way, with a checkpoint of the database (snapshot.go).
 func (n *Node) send(msgs []*pb.Message) {
 	if len(msgs) == 0 {
 		return
@@ -635,36 +641,14 @@ func (n *Node) send(msgs []*pb.Message) {
 	byPeer := map[uint64][]*pb.Message{}
 	for _, m := range msgs {
 		if m.GetType() == pb.MessageType_MsgSnap {
-			if err := n.fillSnapshot(m); err != nil {
-				n.log.Error("snapshot for a lagging follower failed", "to", m.GetTo(), "err", err)
-				n.rn.ReportSnapshot(m.GetTo(), raft.SnapshotFailure)
-				continue
-			}
-			n.metrics.snapshotsSent.Inc()
-			n.log.Info("sending snapshot", "to", m.GetTo(), "index", m.GetSnapshot().GetMetadata().GetIndex(),
-				"bytes", len(m.GetSnapshot().GetData()))
+			n.sendSnapshot(m)
+			continue
 		}
 		byPeer[m.GetTo()] = append(byPeer[m.GetTo()], m)
 	}
 	for to, batch := range byPeer {
 		n.tr.send(to, batch)
 	}
-}
-
-// fillSnapshot replaces raft's data-less snapshot (the log's compaction
-// point) with the database at the applied index, which is at or after it.
-func (n *Node) fillSnapshot(m *pb.Message) error {
-	term, err := n.ms.Term(n.applied)
-	if err != nil {
-		return err
-	}
-	data, err := n.snapshotData()
-	if err != nil {
-		return err
-	}
-	m.Snapshot = &pb.Snapshot{Data: data, Metadata: &pb.SnapshotMetadata{
-		Index: new(n.applied), Term: new(term), ConfState: n.confState}}
-	return nil
 }
 
 // apply writes committed entries to the database in one batch with the

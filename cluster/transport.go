@@ -24,7 +24,8 @@ import (
 // flushed at once.
 var hello = [8]byte{'s', 'h', 'r', 'a', 'f', 't', 0, 1}
 
-// maxFrame bounds one message (a snapshot is one message).
+// maxFrame bounds one message (an entry holds a whole batch of messages;
+// snapshots have their own stream, snapshot.go).
 const maxFrame = 1 << 30
 
 const dialTimeout = time.Second
@@ -41,6 +42,7 @@ type transport struct {
 	mu      sync.Mutex
 	inbound map[net.Conn]struct{}
 	closed  bool
+	snap    func(net.Conn, *bufio.Reader) // serves a snapshot stream
 	wg      sync.WaitGroup
 }
 
@@ -196,7 +198,17 @@ func (t *transport) read(c net.Conn) {
 	}()
 	r := bufio.NewReaderSize(c, 64<<10)
 	var h [8]byte
-	if _, err := io.ReadFull(r, h[:]); err != nil || h != hello {
+	_, err := io.ReadFull(r, h[:])
+	if err == nil && h == snapHello {
+		t.mu.Lock()
+		serve := t.snap
+		t.mu.Unlock()
+		if serve != nil {
+			serve(c, r)
+		}
+		return
+	}
+	if err != nil || h != hello {
 		if err == nil {
 			t.log.Warn("raft transport: connection without the shale raft hello; closed", "remote", c.RemoteAddr())
 		}
@@ -227,13 +239,39 @@ func (t *transport) read(c net.Conn) {
 				t.log.Warn("raft transport: undecodable message; connection closed", "remote", c.RemoteAddr(), "err", err)
 				return
 			}
-			batch = append(batch, m)
+			if m.GetType() == pb.MessageType_MsgSnap {
+				// Only the snapshot stream delivers one, with its data.
+				t.log.Warn("raft transport: snapshot message outside a snapshot stream; dropped", "remote", c.RemoteAddr())
+			} else {
+				batch = append(batch, m)
+			}
 			if r.Buffered() < 4 {
 				break
 			}
 		}
-		t.recv(batch)
+		if len(batch) > 0 {
+			t.recv(batch)
+		}
 	}
+}
+
+// onSnapshot sets what serves the snapshot streams peers open.
+func (t *transport) onSnapshot(serve func(net.Conn, *bufio.Reader)) {
+	t.mu.Lock()
+	t.snap = serve
+	t.mu.Unlock()
+}
+
+// dial opens a connection to a peer's transport.
+func (t *transport) dial(addr string) (net.Conn, error) {
+	c, err := net.DialTimeout("tcp", addr, dialTimeout)
+	if err != nil {
+		return nil, err
+	}
+	if tc, ok := c.(*net.TCPConn); ok {
+		_ = tc.SetNoDelay(true)
+	}
+	return c, nil
 }
 
 // close stops the senders and the listener and closes every connection.
