@@ -35,10 +35,19 @@ func behind(t *testing.T, c *testCluster, batches int) (lead, down *member, old 
 			break
 		}
 	}
+	// Applied entries are written without a sync (the log is synced);
+	// a flush makes the follower's state at the kill exactly the
+	// leader's, so that "the old state" is one state.
+	if err := down.db.Flush(); err != nil {
+		t.Fatal(err)
+	}
 	c.kill(down)
 	img := down.fs.Crash().Open(t, kv.Options{})
 	old = dump(t, img)
 	_ = img.Close()
+	if !bytes.Equal(old, dump(t, lead.db)) {
+		t.Fatal("the killed follower's durable state is not the leader's")
+	}
 	payload := strings.Repeat("p", 4000)
 	for i := range batches {
 		send(t, lead.l, st.ID, tp.ID, uint32(i%2), fmt.Sprintf("%d %s", i, payload), payload)
