@@ -34,9 +34,10 @@ var ErrReadUnconfirmed = fmt.Errorf("this node could not confirm with a majority
 type readRound struct {
 	done    chan struct{} // closed when err is final
 	err     error
-	key     uint64 // the request context raft hands back in a ReadState
-	index   uint64 // the read index, once confirmed
-	issued  time.Time
+	key     uint64    // the request context raft hands back in a ReadState
+	index   uint64    // the read index, once confirmed
+	issued  time.Time // when asked
+	since   time.Time // when its first reader came
 	readers int
 }
 
@@ -64,8 +65,8 @@ func (r *reads) init() {
 // ReadBarrier returns once this node's database holds everything committed
 // before the call: state read after it is at least as new as any write the
 // cluster acknowledged before the call. It fails with ErrReadUnconfirmed
-// (code 8) when that cannot be confirmed within two election timeouts or
-// before ctx ends, and with ErrStopped after Stop. It works on the leader
+// (code 8) when that cannot be confirmed within two election timeouts (and
+// a tick) or before ctx ends, and with ErrStopped after Stop. It works on the leader
 // (one heartbeat round to a majority) and on a follower (one round trip to
 // the leader, then its own apply). Concurrent callers share one round.
 func (n *Node) ReadBarrier(ctx context.Context) error {
@@ -79,7 +80,7 @@ func (n *Node) ReadBarrier(ctx context.Context) error {
 	}
 	rr := r.next
 	if rr == nil {
-		rr = &readRound{done: make(chan struct{})}
+		rr = &readRound{done: make(chan struct{}), since: time.Now()}
 		r.next = rr
 	}
 	rr.readers++
@@ -166,11 +167,23 @@ func (n *Node) readStates(states []raft.ReadState) {
 }
 
 // expireReads fails rounds older than the read timeout (a request or its
-// answer lost on the way, a follower that cannot catch up), then starts
-// the next round. The driver calls it every tick.
+// answer lost on the way, a follower that cannot catch up, readers kept
+// waiting behind a round that never ends), then starts the next round. The
+// driver calls it every tick.
 func (n *Node) expireReads() {
 	r := &n.reads
 	limit := n.readTimeout()
+	r.mu.Lock()
+	next := r.next
+	if next != nil && time.Since(next.since) > limit {
+		r.next = nil
+	} else {
+		next = nil
+	}
+	r.mu.Unlock()
+	if next != nil {
+		finishRead(next, ErrReadUnconfirmed)
+	}
 	if r.inflight != nil && time.Since(r.inflight.issued) > limit {
 		finishRead(r.inflight, ErrReadUnconfirmed)
 		r.inflight = nil
