@@ -47,7 +47,17 @@ var (
 	buildOnce sync.Once
 	binPath   string
 	buildErr  error
+	builtDir  string // the directory Binary built into; removed when the tests end
 )
+
+// removeBinary deletes the binary Binary built (TestMain calls it once
+// every test has run), so test runs leave no build behind in the temp
+// directory.
+func removeBinary() {
+	if builtDir != "" {
+		_ = os.RemoveAll(builtDir)
+	}
+}
 
 // Binary builds cmd/shale once per test process and returns its path, or
 // returns $TEST_SHALE_BINARY when set (a build of one's own: a profiling
@@ -64,6 +74,7 @@ func Binary(t testing.TB) string {
 			buildErr = err
 			return
 		}
+		builtDir = dir
 		binPath = filepath.Join(dir, "shale")
 		args := []string{"build", "-o", binPath}
 		if raceEnabled {
