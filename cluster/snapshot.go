@@ -168,6 +168,12 @@ func (n *Node) sendSnapshot(m *pb.Message) {
 	if !ok {
 		return
 	}
+	if time.Since(n.clock.last(to)) > n.aliveWithin() {
+		// Not heard from (health.go): no checkpoint for a node that is
+		// down. raft asks again once the follower answers.
+		n.rn.ReportSnapshot(to, raft.SnapshotFailure)
+		return
+	}
 	s := n.snaps
 	s.mu.Lock()
 	_, busy := s.sending[to]
