@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -55,6 +56,8 @@ type Config struct {
 	RoleChanged func(leader bool)
 	Logger      *slog.Logger
 	Registerer  prometheus.Registerer
+	// TLS, when set, is mutual TLS on the raft transport (TLSConfig).
+	TLS *tls.Config
 }
 
 func (c *Config) defaults() {
@@ -260,7 +263,7 @@ func Start(db *kv.DB, cfg Config) (*Node, error) {
 	if err := n.initSnapshots(); err != nil {
 		return nil, err
 	}
-	n.tr, err = newTransport(cfg.ID, cfg.Address, cfg.Peers, n.log, n.received, n.reportSend)
+	n.tr, err = newTransport(cfg.ID, cfg.Address, cfg.Peers, cfg.TLS, n.log, n.received, n.reportSend)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"bufio"
+	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -33,6 +34,7 @@ const dialTimeout = time.Second
 type transport struct {
 	id     uint64
 	ln     net.Listener
+	tc     *tls.Config // nil: plain TCP (tls.go)
 	log    *slog.Logger
 	recv   func([]*pb.Message)
 	report func(to uint64, snap bool, err error)
@@ -57,13 +59,13 @@ type peerConn struct {
 // newTransport listens on addr and starts one sender per peer. recv gets
 // every batch read from a peer; report learns of each failed send and each
 // snapshot sent.
-func newTransport(id uint64, addr string, peers map[uint64]string, log *slog.Logger,
+func newTransport(id uint64, addr string, peers map[uint64]string, tc *tls.Config, log *slog.Logger,
 	recv func([]*pb.Message), report func(to uint64, snap bool, err error)) (*transport, error) {
-	ln, err := net.Listen("tcp", addr)
+	ln, err := listen(addr, tc, log)
 	if err != nil {
 		return nil, fmt.Errorf("cluster: raft transport: %w", err)
 	}
-	t := &transport{id: id, ln: ln, log: log, recv: recv, report: report,
+	t := &transport{id: id, ln: ln, tc: tc, log: log, recv: recv, report: report,
 		peers: map[uint64]*peerConn{}, inbound: map[net.Conn]struct{}{}}
 	for pid, paddr := range peers {
 		p := &peerConn{t: t, id: pid, addr: paddr, ch: make(chan []*pb.Message, 256), stop: make(chan struct{})}
@@ -120,13 +122,10 @@ func (p *peerConn) run() {
 		case msgs = <-p.ch:
 		}
 		if conn == nil {
-			c, err := net.DialTimeout("tcp", p.addr, dialTimeout)
+			c, err := p.t.dial(p.addr)
 			if err != nil {
 				p.t.report(p.id, hasSnap(msgs), err)
 				continue
-			}
-			if tc, ok := c.(*net.TCPConn); ok {
-				_ = tc.SetNoDelay(true)
 			}
 			conn, w = c, bufio.NewWriterSize(c, 64<<10)
 			if _, err := w.Write(hello[:]); err != nil {
@@ -262,17 +261,9 @@ func (t *transport) onSnapshot(serve func(net.Conn, *bufio.Reader)) {
 	t.mu.Unlock()
 }
 
-// dial opens a connection to a peer's transport.
-func (t *transport) dial(addr string) (net.Conn, error) {
-	c, err := net.DialTimeout("tcp", addr, dialTimeout)
-	if err != nil {
-		return nil, err
-	}
-	if tc, ok := c.(*net.TCPConn); ok {
-		_ = tc.SetNoDelay(true)
-	}
-	return c, nil
-}
+// dial opens a connection to a peer's transport (under TLS when it is on:
+// tls.go).
+func (t *transport) dial(addr string) (net.Conn, error) { return dial(addr, t.tc) }
 
 // close stops the senders and the listener and closes every connection.
 func (t *transport) close() {

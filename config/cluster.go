@@ -221,6 +221,16 @@ type ClusterRaft struct {
 	Tick           Duration `koanf:"tick"`
 	ElectionTicks  int      `koanf:"election_ticks"`
 	HeartbeatTicks int      `koanf:"heartbeat_ticks"`
+	TLS            RaftTLS  `koanf:"tls"`
+}
+
+// RaftTLS is [cluster.raft.tls]: mutual TLS between the nodes' raft
+// transports, every node's certificate signed by CAFile.
+type RaftTLS struct {
+	Enabled  bool   `koanf:"enabled"`
+	CertFile string `koanf:"cert_file"`
+	KeyFile  string `koanf:"key_file"`
+	CAFile   string `koanf:"ca_file"`
 }
 
 // raft checks [cluster.raft] when it is on.
@@ -235,6 +245,10 @@ func (v *validator) raft(c *Cluster, durability string) {
 	v.check(r.Tick > 0, "cluster.raft.tick", "must be more than 0")
 	v.check(r.HeartbeatTicks >= 1, "cluster.raft.heartbeat_ticks", "must be at least 1, got %d", r.HeartbeatTicks)
 	v.check(r.ElectionTicks > r.HeartbeatTicks, "cluster.raft.election_ticks", "must be more than heartbeat_ticks (%d), got %d", r.HeartbeatTicks, r.ElectionTicks)
+	if r.TLS.Enabled {
+		v.check(r.TLS.CertFile != "" && r.TLS.KeyFile != "" && r.TLS.CAFile != "", "cluster.raft.tls",
+			"needs cert_file, key_file and ca_file while enabled")
+	}
 	v.check(durability == DurabilitySync, "cluster.raft.enabled", "needs system.durability.mode = %q: an acknowledged write must be on disk on a quorum", DurabilitySync)
 	ids := map[uint64]bool{uint64(max(r.NodeID, 0)): true}
 	for i, p := range c.Node.Others {

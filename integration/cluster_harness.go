@@ -26,6 +26,8 @@ type ClusterOptions struct {
 	ElectionTicks []int
 	// Env is added to every node's environment.
 	Env []string
+	// Extra, when set, is appended to node i's configuration file.
+	Extra func(i int) string
 }
 
 // ClusterNode is one node of a test cluster. Its addresses are fixed for
@@ -168,6 +170,9 @@ func (c *Cluster) ConfigTOML(i int) string {
 		}
 		fmt.Fprintf(&b, "\n[[cluster.node.others]]\nname = %q\nip = \"127.0.0.1\"\nports = { tcp = %d, quic = %d, http = %d }\nraft_id = %d\nraft_address = %q\n",
 			peer.Name, portOf(peer.TCP), portOf(peer.QUIC), portOf(peer.HTTP), peer.RaftID, raft)
+	}
+	if c.opts.Extra != nil {
+		b.WriteString(c.opts.Extra(i))
 	}
 	return b.String()
 }

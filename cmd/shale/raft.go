@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"time"
@@ -18,7 +19,7 @@ import (
 // replicated, the broker is reloaded when replication writes underneath
 // it, offset reads are linearizable, and GetClusterMetadata follows the
 // real leader. It returns nil with raft off.
-func startRaft(ctx context.Context, s *server, cfg *config.Config, bound boundPorts, reg prometheus.Registerer, logger *slog.Logger) (*cluster.Node, error) {
+func startRaft(ctx context.Context, s *server, cfg *config.Config, bound boundPorts, tc *tls.Config, reg prometheus.Registerer, logger *slog.Logger) (*cluster.Node, error) {
 	r := cfg.Cluster.Raft
 	if !r.Enabled {
 		return nil, nil
@@ -48,7 +49,7 @@ func startRaft(ctx context.Context, s *server, cfg *config.Config, bound boundPo
 				s.seeder.leading()
 			}
 		},
-		Logger: logger, Registerer: reg,
+		Logger: logger, Registerer: reg, TLS: tc,
 	})
 	if err != nil {
 		return nil, err

@@ -356,7 +356,7 @@ func start(cfg *config.Config, follower bool, environ []string, logger *slog.Log
 		return nil, err
 	}
 	// From here on every commit is replicated.
-	if s.raft, err = startRaft(ctx, s, cfg, bound, reg, logger); err != nil {
+	if s.raft, err = startRaft(ctx, s, cfg, bound, certs.raft, reg, logger); err != nil {
 		return nil, err
 	}
 	if s.tcp != nil {

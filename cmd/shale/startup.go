@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/shalemq/shale/cluster"
 	"github.com/shalemq/shale/config"
 )
 
@@ -21,6 +22,7 @@ import (
 // anything is bound.
 type tlsSet struct {
 	tcp, quic, http *tls.Config
+	raft            *tls.Config // [cluster.raft.tls]
 }
 
 // preflight checks everything that needs neither a socket nor a write to
@@ -48,6 +50,11 @@ func preflight(cfg *config.Config) (tlsSet, error) {
 		t := cfg.HTTP.TLS
 		if ts.http, err = tlsConfig(t.CertFile, t.KeyFile, false, false); err != nil {
 			errs = append(errs, fmt.Errorf("http.tls: %w", err))
+		}
+	}
+	if r := cfg.Cluster.Raft; r.Enabled && r.TLS.Enabled {
+		if ts.raft, err = cluster.TLSConfig(r.TLS.CertFile, r.TLS.KeyFile, r.TLS.CAFile); err != nil {
+			errs = append(errs, fmt.Errorf("cluster.raft.tls: %w", err))
 		}
 	}
 	if err := creatableDir(cfg.System.Path); err != nil {
