@@ -557,6 +557,7 @@ func (n *Node) handleReady(rd raft.Ready) error {
 		return fmt.Errorf("apply: %w", err)
 	}
 	n.rn.Advance(rd)
+	n.dropStaleSnapshots()
 	if err := n.compact(); err != nil {
 		return fmt.Errorf("truncate log: %w", err)
 	}

@@ -107,6 +107,12 @@ type staged struct {
 	repl  *kv.Replacement
 }
 
+// remove deletes what is left of a received snapshot.
+func (st *staged) remove(files kv.Files) {
+	_ = st.repl.Close()
+	_ = files.RemoveAll(st.dir)
+}
+
 // initSnapshots clears what a crash left in the transfers' directory.
 func (n *Node) initSnapshots() error {
 	n.snaps = &snapshots{root: filepath.Join(filepath.Dir(n.db.Dir()), snapDirName),
@@ -135,7 +141,7 @@ func (n *Node) stopSnapshots() {
 	s.wg.Wait()
 	s.mu.Lock()
 	for id, st := range s.staged {
-		_ = st.repl.Close()
+		st.remove(n.db.Files())
 		delete(s.staged, id)
 	}
 	s.mu.Unlock()
@@ -526,7 +532,7 @@ func (n *Node) receive(c net.Conn, r *bufio.Reader) (*pb.Message, int64, error) 
 	s.mu.Lock()
 	for sid, st := range s.staged {
 		if st.index <= applied || sid == id {
-			_ = st.repl.Close()
+			st.remove(n.db.Files())
 			delete(s.staged, sid)
 		}
 	}
@@ -585,6 +591,22 @@ func (n *Node) receive(c net.Conn, r *bufio.Reader) (*pb.Message, int64, error) 
 	s.mu.Unlock()
 	ok = true
 	return m, got, nil
+}
+
+// dropStaleSnapshots removes received snapshots raft will never install:
+// those at or below the applied index (raft refused them, or a newer one
+// was installed). The driver calls it after each Ready; a snapshot raft
+// accepts is installed in the Ready that follows its delivery.
+func (n *Node) dropStaleSnapshots() {
+	s := n.snaps
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, st := range s.staged {
+		if st.index <= n.applied {
+			st.remove(n.db.Files())
+			delete(s.staged, id)
+		}
+	}
 }
 
 // prepareInstall opens the received checkpoint, checks that it holds the
@@ -646,7 +668,7 @@ func (n *Node) installSnapshot(snap *pb.Snapshot, hs *pb.HardState) error {
 	if st == nil {
 		return fmt.Errorf("snapshot %s at index %d was not received", id, meta.GetIndex())
 	}
-	defer func() { _ = st.repl.Close(); _ = n.db.Files().RemoveAll(st.dir) }()
+	defer st.remove(n.db.Files())
 	if raft.IsEmptyHardState(hs) {
 		cur, _, err := n.ms.InitialState()
 		if err != nil {

@@ -93,23 +93,26 @@ func TestSnapshotStreamedInChunks(t *testing.T) {
 		return nil
 	})()
 	c := newCluster(t, 3, cluster.Config{CompactEvery: 4, LogKeep: 1})
-	lead, down, _ := behind(t, c, 100)
+	_, down, _ := behind(t, c, 100)
 	c.start(down)
 	c.converged()
 	if got := metric(t, down, "shale_cluster_snapshots_installed_total"); got < 1 {
 		t.Fatalf("snapshots installed: %v, want ≥ 1", got)
 	}
-	sent := metric(t, lead, "shale_cluster_snapshot_sent_bytes_total")
-	if sent < 400_000 {
-		t.Fatalf("the leader streamed %v bytes; the data alone is 800 KB", sent)
+	// Summed over the nodes: on a busy machine the leadership may move,
+	// and the other follower may need a snapshot too (the log keeps one
+	// entry).
+	sent := 0.0
+	for _, m := range c.members {
+		sent += metric(t, m, "shale_cluster_snapshot_sent_bytes_total")
+	}
+	if got := metric(t, down, "shale_cluster_snapshot_received_bytes_total"); got < 400_000 {
+		t.Fatalf("the follower received %v snapshot bytes; the data alone is 800 KB", got)
 	}
 	// Every chunk but each file's last is full, so there are at least
 	// sent/chunk of them: the data never travelled as one piece.
 	if n := chunks.Load(); n < int64(sent)/snapChunk {
 		t.Fatalf("%v bytes streamed in %d chunks of at most %d", sent, n, snapChunk)
-	}
-	if got := metric(t, down, "shale_cluster_snapshot_received_bytes_total"); got != sent {
-		t.Fatalf("the follower received %v bytes, the leader sent %v", got, sent)
 	}
 	found := false
 	for _, s := range down.l.Streams() {
@@ -144,11 +147,16 @@ func TestSnapshotTransferCutIsRetried(t *testing.T) {
 		return nil
 	})()
 	c := newCluster(t, 3, cluster.Config{CompactEvery: 4, LogKeep: 1})
-	lead, down, _ := behind(t, c, 40)
+	_, down, _ := behind(t, c, 40)
 	c.start(down)
 	c.converged()
-	if got := metric(t, lead, "shale_cluster_snapshot_send_failures_total"); got < 2 {
-		t.Fatalf("failed sends on the leader: %v, want ≥ 2", got)
+	// Summed over the nodes: on a busy machine the leadership may move.
+	failed := 0.0
+	for _, m := range c.members {
+		failed += metric(t, m, "shale_cluster_snapshot_send_failures_total")
+	}
+	if failed < 2 {
+		t.Fatalf("failed snapshot sends: %v, want ≥ 2", failed)
 	}
 	if got := metric(t, down, "shale_cluster_snapshot_receive_failures_total"); got < 1 {
 		t.Fatalf("failed receives on the follower: %v, want ≥ 1", got)
@@ -156,7 +164,7 @@ func TestSnapshotTransferCutIsRetried(t *testing.T) {
 	if got := metric(t, down, "shale_cluster_snapshots_installed_total"); got < 1 {
 		t.Fatalf("snapshots installed: %v, want ≥ 1", got)
 	}
-	for _, m := range []*member{lead, down} {
+	for _, m := range c.members {
 		kvtest.WaitFor(t, wait, func() error {
 			if left := leftovers(t, m); len(left) > 0 {
 				return fmt.Errorf("node %d keeps %v", m.id, left)
