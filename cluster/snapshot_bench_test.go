@@ -25,7 +25,8 @@ import (
 // rewritten into sstables and ingested into a second database. It reports
 // MB/s of database data and the peak Go heap in use meanwhile, which is what
 // the chunked stream bounds (the value grows with the data if anything
-// buffers it).
+// buffers it), and the time the checkpoint took (the leader's driver waits
+// for it).
 func BenchmarkSnapshotTransfer(b *testing.B) {
 	mb := 64
 	if v, err := strconv.Atoi(os.Getenv("SHALE_SNAP_BENCH_MB")); err == nil && v > 0 {
@@ -97,9 +98,12 @@ func BenchmarkSnapshotTransfer(b *testing.B) {
 }
 
 func transferOnce(b *testing.B, src, dst *kv.DB, ckpt, recv string) {
+	start := time.Now()
 	if err := src.Checkpoint(ckpt); err != nil {
 		b.Fatal(err)
 	}
+	// What the leader's driver waits for.
+	b.ReportMetric(float64(time.Since(start).Microseconds())/1000, "checkpoint-ms")
 	defer os.RemoveAll(ckpt)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
