@@ -2,7 +2,11 @@ package integration
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,9 +18,14 @@ import (
 // to the new leader stores nothing twice: the new leader's window holds
 // the ids it applied as a follower (docs/cluster.md "Dedup"). Messages
 // with id 0 are never deduplicated, on either leader.
+//
+// The nodes also run with a JWT secret set in their configuration (the
+// same on each, as docs/cluster.md asks): the leader signs with it, and
+// its token works on the next leader.
 func TestClusterDedupFailover(t *testing.T) {
 	requireClusterEngine(t)
-	c := StartCluster(t, ClusterOptions{Direct: true, Env: []string{"SHALE_SYSTEM_MESSAGE_DEDUPLICATION_ENABLED=true"}})
+	c := StartCluster(t, ClusterOptions{Direct: true, Env: []string{"SHALE_SYSTEM_MESSAGE_DEDUPLICATION_ENABLED=true",
+		"SHALE_HTTP_JWT_ENCODING_SECRET=" + configuredJWTSecret}})
 	dumpOnFailure(t, c)
 	w := NewWorkload(c)
 	// Partition 0 gets the checked messages, partition 1 those with id 0.
@@ -40,12 +49,19 @@ func TestClusterDedupFailover(t *testing.T) {
 	if err := dedupSendZero(c, w, l, batch); err != nil {
 		t.Fatal(err)
 	}
+	tok := clusterHTTPLogin(t, c.Nodes[l].HTTP, RootUser, RootPassword)
+	if !signedWith(tok, configuredJWTSecret) {
+		t.Fatalf("the leader's token is not signed with the configured secret: %s", tok)
+	}
 	c.Kill(l)
 	nl, err := c.WaitLeader(time.Minute, c.Others(l)...)
 	if err != nil {
 		t.Fatalf("after killing %s: %v", c.Nodes[l].Name, err)
 	}
 	t.Logf("%s killed; %s leads", c.Nodes[l].Name, c.Nodes[nl].Name)
+	if st, b := httpDo(t, c.Nodes[nl].HTTP, tok, "GET", "/streams", ""); st != 200 {
+		t.Fatalf("the old leader's token on %s: %d %s", c.Nodes[nl].Name, st, b)
+	}
 	// The same ids again, in the same batches and then all in one: the new
 	// leader drops every one of them. A batch mixing old and new ids keeps
 	// the new ones.
@@ -135,4 +151,19 @@ func dedupSendZero(c *Cluster, w *Workload, i int, n int) error {
 		msgs = wire.AppendSendMessage(msgs, make([]byte, 16), 1, []byte(fmt.Sprintf("id zero %d", j)), nil)
 	}
 	return cl.Send(ctx, wire.NamedID(w.Stream), wire.NamedID(w.Topic), wire.PartitionID(1), n, msgs)
+}
+
+// configuredJWTSecret is the [http.jwt] secret TestClusterDedupFailover's
+// nodes are configured with.
+const configuredJWTSecret = "a-secret-every-node-shares"
+
+// signedWith reports whether an HS256 token's signature is secret's.
+func signedWith(token, secret string) bool {
+	i := strings.LastIndexByte(token, '.')
+	if i < 0 {
+		return false
+	}
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(token[:i]))
+	return token[i+1:] == base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
 }
