@@ -26,8 +26,8 @@ import (
 
 // Snapshots (docs/cluster.md "Snapshots"). A follower that needs entries the
 // leader has truncated gets the leader's database instead: a Pebble
-// checkpoint (kv.DB.Checkpoint, what backups take) made at the leader's
-// applied index, streamed file by file in bounded chunks over its own
+// checkpoint (kv.DB.Checkpoint, what backups take) at the leader's applied
+// index (which the copy records itself), streamed file by file in bounded chunks over its own
 // connection to the follower's raft port. raft's snapshot message carries
 // only the metadata (index, term, voters) and a snapshot id; the follower
 // hands it to raft only once the files arrived whole, were verified and were
@@ -160,16 +160,10 @@ func decodeSnapData(b []byte) (string, error) {
 	return id, nil
 }
 
-// sendSnapshot answers raft's MsgSnap for a follower: a checkpoint of the
-// database as of the applied index (the driver, here, is the only writer),
-// streamed by a goroutine that reports the outcome to raft.
+// sendSnapshot answers raft's MsgSnap for a follower: a goroutine takes a
+// checkpoint of the database, streams it and reports the outcome to raft.
 func (n *Node) sendSnapshot(m *pb.Message) {
 	to := m.GetTo()
-	fail := func(err error) {
-		n.log.Error("snapshot for a lagging follower failed", "to", to, "err", err)
-		n.metrics.snap.sendFailures.Inc()
-		n.rn.ReportSnapshot(to, raft.SnapshotFailure)
-	}
 	addr, ok := n.cfg.Peers[to]
 	if !ok {
 		return
@@ -201,29 +195,20 @@ func (n *Node) sendSnapshot(m *pb.Message) {
 		s.mu.Unlock()
 		s.wg.Done()
 	}
-	term, err := n.ms.Term(n.applied)
-	if err != nil {
-		done()
-		fail(err)
-		return
-	}
 	var rnd [16]byte
 	_, _ = rand.Read(rnd[:])
 	id := hex.EncodeToString(rnd[:])
-	dir := filepath.Join(s.root, fmt.Sprintf("send-%d-%d-%s", to, n.applied, id[:8]))
-	if err := n.db.Checkpoint(dir); err != nil {
-		_ = n.db.Files().RemoveAll(dir)
-		done()
-		fail(fmt.Errorf("checkpoint: %w", err))
-		return
-	}
-	m.Snapshot = &pb.Snapshot{Data: encodeSnapData(id), Metadata: &pb.SnapshotMetadata{
-		Index: new(n.applied), Term: new(term), ConfState: n.confState}}
-	n.log.Info("sending snapshot", "to", to, "index", n.applied, "term", term)
+	dir := filepath.Join(s.root, fmt.Sprintf("send-%d-%s", to, id[:8]))
+	conf := n.confState
+	// The checkpoint is taken here, off the driver, which goes on applying:
+	// the checkpoint holds whole apply batches, each with the applied index
+	// and term it reached, so the copy says itself which index it is the
+	// state at (at least the applied index now, so past the compaction
+	// point raft needs the follower to skip).
 	go func() {
 		defer done()
 		start := time.Now()
-		sent, err := n.streamSnapshot(to, addr, m, dir)
+		sent, err := n.checkpointAndStream(to, addr, m, dir, id, conf)
 		if rerr := n.db.Files().RemoveAll(dir); rerr != nil {
 			n.log.Warn("snapshot checkpoint not removed", "dir", dir, "err", rerr)
 		}
@@ -241,6 +226,46 @@ func (n *Node) sendSnapshot(m *pb.Message) {
 		case <-n.stopc:
 		}
 	}()
+}
+
+// checkpointAndStream takes the checkpoint, reads the index and term it is
+// the state at, and streams it.
+func (n *Node) checkpointAndStream(to uint64, addr string, m *pb.Message, dir, id string, conf *pb.ConfState) (int64, error) {
+	if err := n.db.Checkpoint(dir); err != nil {
+		return 0, fmt.Errorf("checkpoint: %w", err)
+	}
+	index, term, err := checkpointApplied(n.db, dir)
+	if err != nil {
+		return 0, err
+	}
+	m.Snapshot = &pb.Snapshot{Data: encodeSnapData(id), Metadata: &pb.SnapshotMetadata{
+		Index: new(index), Term: new(term), ConfState: conf}}
+	n.log.Info("sending snapshot", "to", to, "index", index, "term", term)
+	return n.streamSnapshot(to, addr, m, dir)
+}
+
+// checkpointApplied reads the applied index and term a checkpoint holds.
+// The read-only open leaves Pebble's LOCK file, which is not part of the
+// copy.
+func checkpointApplied(db *kv.DB, dir string) (index, term uint64, err error) {
+	cdb, err := db.OpenCheckpoint(dir)
+	if err != nil {
+		return 0, 0, fmt.Errorf("open checkpoint: %w", err)
+	}
+	v, found, err := cdb.Get(nil, raftKey(keyApplied))
+	if cerr := cdb.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return 0, 0, err
+	}
+	if !found || len(v) != 16 {
+		return 0, 0, errors.New("checkpoint without an applied index")
+	}
+	if err := db.Files().RemoveAll(filepath.Join(dir, "LOCK")); err != nil {
+		return 0, 0, err
+	}
+	return binary.BigEndian.Uint64(v), binary.BigEndian.Uint64(v[8:]), nil
 }
 
 // streamSnapshot sends the checkpoint in dir to the follower at addr and

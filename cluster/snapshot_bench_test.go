@@ -25,8 +25,7 @@ import (
 // rewritten into sstables and ingested into a second database. It reports
 // MB/s of database data and the peak Go heap in use meanwhile, which is what
 // the chunked stream bounds (the value grows with the data if anything
-// buffers it), and the time the checkpoint took (the leader's driver waits
-// for it).
+// buffers it), and the time the checkpoint took.
 func BenchmarkSnapshotTransfer(b *testing.B) {
 	mb := 64
 	if v, err := strconv.Atoi(os.Getenv("SHALE_SNAP_BENCH_MB")); err == nil && v > 0 {
@@ -102,7 +101,6 @@ func transferOnce(b *testing.B, src, dst *kv.DB, ckpt, recv string) {
 	if err := src.Checkpoint(ckpt); err != nil {
 		b.Fatal(err)
 	}
-	// What the leader's driver waits for.
 	b.ReportMetric(float64(time.Since(start).Microseconds())/1000, "checkpoint-ms")
 	defer os.RemoveAll(ckpt)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
