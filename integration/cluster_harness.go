@@ -72,7 +72,10 @@ func StartCluster(t testing.TB, opts ClusterOptions) *Cluster {
 	}
 	n := opts.Nodes
 	root := t.TempDir()
-	tcp := freePorts(t, "tcp", 3*n) // client TCP, HTTP and raft ports
+	// The nodes' TCP ports stay held while the link proxies bind theirs,
+	// so no proxy is given a node's port.
+	tcp, release := holdPorts(t, 3*n) // client TCP, HTTP and raft ports
+	t.Cleanup(release)                // on a failure before release below
 	udp := freePorts(t, "udp", n)
 	c := &Cluster{T: t, Links: map[[2]int]*LinkProxy{}, opts: opts, admin: map[int]*client.Client{}}
 	for i := range n {
@@ -101,6 +104,7 @@ func StartCluster(t testing.TB, opts ClusterOptions) *Cluster {
 			}
 		}
 	}
+	release()
 	for i, node := range c.Nodes {
 		if err := os.WriteFile(node.Config, []byte(c.ConfigTOML(i)), 0o644); err != nil {
 			t.Fatal(err)
@@ -114,6 +118,29 @@ func StartCluster(t testing.TB, opts ClusterOptions) *Cluster {
 }
 
 func loopback(port int) string { return fmt.Sprintf("127.0.0.1:%d", port) }
+
+// holdPorts binds n distinct loopback TCP ports and returns them with the
+// function that releases them.
+func holdPorts(t testing.TB, n int) ([]int, func()) {
+	t.Helper()
+	var ports []int
+	var lns []net.Listener
+	release := func() {
+		for _, ln := range lns {
+			_ = ln.Close()
+		}
+	}
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			release()
+			t.Fatal(err)
+		}
+		lns = append(lns, ln)
+		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, release
+}
 
 // freePorts returns n distinct ports the kernel had free on loopback.
 func freePorts(t testing.TB, network string, n int) []int {
