@@ -80,6 +80,17 @@ type Conn interface {
 	io.ReadWriter
 }
 
+// draining is offered by a connection whose listener can end it between
+// requests (shutdown, a cluster role change): once Draining reports true,
+// ServeConn serves no further request and returns ErrDraining.
+type draining interface {
+	Draining() bool
+}
+
+// ErrDraining is ServeConn's answer when the connection's listener began
+// ending it before the next request was served.
+var ErrDraining = errors.New("binproto: connection is being closed by the server")
+
 // ServeConn answers requests on a stream connection (TCP) until EOF, a read
 // or write error, or a fatal protocol error; requests are handled strictly
 // one after another. It does not close conn or the session.
@@ -117,6 +128,12 @@ func (s *Server) ServeConn(conn Conn, sess *broker.Session) error {
 				return nil
 			}
 			return err
+		}
+		if dr, ok := conn.(draining); ok && dr.Draining() {
+			// A read that was already past its deadline check can still
+			// return a request sent after the listener began ending the
+			// connection; it is not served (the listener sends the notice).
+			return ErrDraining
 		}
 		keep, err := s.serveFrame(r, w, hdr, sess)
 		if err != nil {

@@ -23,7 +23,7 @@ func (l *Listener) CloseConns() int {
 			continue
 		}
 		dropped = append(dropped, c)
-		_ = c.Conn.SetReadDeadline(time.Now())
+		c.wake()
 	}
 	if len(dropped) > 0 {
 		time.AfterFunc(dropGrace, func() {

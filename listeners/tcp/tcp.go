@@ -57,16 +57,36 @@ type conn struct {
 	sess    *broker.Session
 	release func()      // the broker's connection limit (AdmitConnection)
 	dropped atomic.Bool // CloseConns (drop.go)
+
+	// deadlineMu orders the request loop's deadline changes against
+	// Shutdown's and CloseConns' wake-up: without it the loop could check
+	// the flags, lose the CPU, and clear the wake-up deadline just set.
+	deadlineMu sync.Mutex
 }
+
+// Draining reports whether Shutdown or CloseConns began ending the
+// connection: the request loop then serves no further request.
+func (c *conn) Draining() bool { return c.l.closing.Load() || c.dropped.Load() }
 
 // SetReadDeadline is how the request loop applies its frame and idle
 // timeouts; once Shutdown or CloseConns has set its own deadline, that one
 // stands.
 func (c *conn) SetReadDeadline(t time.Time) error {
+	c.deadlineMu.Lock()
+	defer c.deadlineMu.Unlock()
 	if c.l.closing.Load() || c.dropped.Load() {
 		return nil
 	}
 	return c.Conn.SetReadDeadline(t)
+}
+
+// wake sets a read deadline in the past, so a connection idle in a read
+// returns at once and one busy with a request stops at its next read. The
+// caller has set closing or dropped first.
+func (c *conn) wake() {
+	c.deadlineMu.Lock()
+	defer c.deadlineMu.Unlock()
+	_ = c.Conn.SetReadDeadline(time.Now())
 }
 
 // Listen binds the address. Serve starts accepting.
@@ -189,7 +209,7 @@ func (l *Listener) Shutdown(ctx context.Context) error {
 		// Wakes the connections idle in a header read; one busy with a
 		// request finishes it (writes are not affected) and stops at its
 		// next read.
-		_ = c.Conn.SetReadDeadline(time.Now())
+		c.wake()
 	}
 	l.mu.Unlock()
 	done := make(chan struct{})
@@ -209,5 +229,5 @@ func (l *Listener) Shutdown(ctx context.Context) error {
 
 func isClosed(err error) bool {
 	var ne net.Error
-	return errors.Is(err, net.ErrClosed) || (errors.As(err, &ne) && ne.Timeout())
+	return errors.Is(err, net.ErrClosed) || errors.Is(err, binproto.ErrDraining) || (errors.As(err, &ne) && ne.Timeout())
 }
