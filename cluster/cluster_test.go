@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"testing"
 	"time"
 
@@ -47,14 +46,7 @@ type testCluster struct {
 }
 
 // freeAddr reserves a loopback port by binding and releasing it.
-func freeAddr(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
+func freeAddr(t *testing.T) string { return integration.FreeAddr(t) }
 
 func newCluster(t *testing.T, size int, cfg cluster.Config) *testCluster {
 	c := &testCluster{t: t, addrs: map[uint64]string{}, cfg: cfg}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -124,50 +125,34 @@ func loopback(port int) string { return fmt.Sprintf("127.0.0.1:%d", port) }
 func holdPorts(t testing.TB, n int) ([]int, func()) {
 	t.Helper()
 	var ports []int
-	var lns []net.Listener
+	var held []io.Closer
 	release := func() {
-		for _, ln := range lns {
-			_ = ln.Close()
+		for _, c := range held {
+			_ = c.Close()
 		}
 	}
 	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			release()
-			t.Fatal(err)
-		}
-		lns = append(lns, ln)
-		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
+		p, c := pickPort(t, "tcp")
+		held = append(held, c)
+		ports = append(ports, p)
 	}
 	return ports, release
 }
 
-// freePorts returns n distinct ports the kernel had free on loopback.
+// freePorts returns n distinct loopback ports that were free (see pickPort).
 func freePorts(t testing.TB, network string, n int) []int {
 	t.Helper()
 	var ports []int
-	var closers []func() error
+	var held []io.Closer
 	defer func() {
-		for _, c := range closers {
-			_ = c()
+		for _, c := range held {
+			_ = c.Close()
 		}
 	}()
 	for range n {
-		if network == "udp" {
-			pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			closers = append(closers, pc.Close)
-			ports = append(ports, pc.LocalAddr().(*net.UDPAddr).Port)
-			continue
-		}
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		closers = append(closers, ln.Close)
-		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
+		p, c := pickPort(t, network)
+		held = append(held, c)
+		ports = append(ports, p)
 	}
 	return ports
 }
