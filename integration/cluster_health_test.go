@@ -23,38 +23,39 @@ func TestClusterHealth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// expect polls every running node until its metadata shows leader as
-	// the only Leader (Healthy), every running node Healthy and every
-	// stopped one Unreachable and not Leader. The deadline is a liveness
-	// bound, not a speed assertion.
-	expect := func(what string, leader int) {
-		t.Helper()
-		deadline := time.Now().Add(time.Minute)
-		for {
-			err := c.metadataAgrees(leader)
-			if err == nil {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: %v", what, err)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-	}
-	expect("all up", l)
+	c.waitMetadata(t, "all up", l)
 
 	f := c.Others(l)[0]
 	c.Kill(f)
-	expect(c.Nodes[f].Name+" killed", l)
+	c.waitMetadata(t, c.Nodes[f].Name+" killed", l)
 	c.Start(f)
-	expect(c.Nodes[f].Name+" restarted", l)
+	c.waitMetadata(t, c.Nodes[f].Name+" restarted", l)
 
 	c.Kill(l)
 	nl, err := c.WaitLeader(time.Minute, c.Others(l)...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	expect("the leader "+c.Nodes[l].Name+" killed", nl)
+	c.waitMetadata(t, "the leader "+c.Nodes[l].Name+" killed", nl)
+}
+
+// waitMetadata polls every running node until its metadata shows leader
+// as the only Leader (Healthy), every running node Healthy and every
+// stopped one Unreachable and not Leader. The minute is a liveness bound,
+// not a speed assertion.
+func (c *Cluster) waitMetadata(t *testing.T, what string, leader int) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		err := c.metadataAgrees(leader)
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %v", what, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // metadataAgrees checks every running node's cluster metadata against

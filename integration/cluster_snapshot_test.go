@@ -37,15 +37,7 @@ func TestClusterSnapshotCatchUp(t *testing.T) {
 	requireClusterEngine(t)
 	c := StartCluster(t, ClusterOptions{})
 	dumpOnFailure(t, c)
-	w := NewWorkload(c)
-	if err := w.Setup(time.Minute); err != nil {
-		t.Fatal(err)
-	}
-	w.Run()
-	defer w.Stop()
-	if err := w.WaitProgress(10, time.Minute); err != nil {
-		t.Fatal(err)
-	}
+	w := runWorkload(t, c)
 	l, err := c.WaitLeader(time.Minute)
 	if err != nil {
 		t.Fatal(err)

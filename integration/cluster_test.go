@@ -68,6 +68,23 @@ func dumpOnFailure(t *testing.T, c *Cluster) {
 	})
 }
 
+// runWorkload starts the default workload on c and returns once it has
+// acknowledged its first sends; it stops when the test ends, if the test
+// has not stopped it before (checkConverged does).
+func runWorkload(t *testing.T, c *Cluster) *Workload {
+	t.Helper()
+	w := NewWorkload(c)
+	if err := w.Setup(time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	w.Run()
+	t.Cleanup(w.Stop)
+	if err := w.WaitProgress(10, time.Minute); err != nil {
+		t.Fatalf("the workload did not start: %v", err)
+	}
+	return w
+}
+
 // checkConverged stops the load, waits for every node to hold the same
 // data and runs the checker over it.
 func checkConverged(t *testing.T, w *Workload) CheckReport {
@@ -104,15 +121,7 @@ func TestClusterLeaderKill(t *testing.T) {
 	rng := clusterRand(t)
 	c := StartCluster(t, ClusterOptions{})
 	dumpOnFailure(t, c)
-	w := NewWorkload(c)
-	if err := w.Setup(time.Minute); err != nil {
-		t.Fatal(err)
-	}
-	w.Run()
-	defer w.Stop()
-	if err := w.WaitProgress(10, time.Minute); err != nil {
-		t.Fatalf("before any kill: %v", err)
-	}
+	w := runWorkload(t, c)
 	for k := range kills {
 		time.Sleep(between(rng, gapLo, gapHi))
 		l, err := c.WaitLeader(time.Minute)
@@ -145,15 +154,7 @@ func TestClusterPartition(t *testing.T) {
 	requireClusterEngine(t)
 	c := StartCluster(t, ClusterOptions{})
 	dumpOnFailure(t, c)
-	w := NewWorkload(c)
-	if err := w.Setup(time.Minute); err != nil {
-		t.Fatal(err)
-	}
-	w.Run()
-	defer w.Stop()
-	if err := w.WaitProgress(10, time.Minute); err != nil {
-		t.Fatal(err)
-	}
+	w := runWorkload(t, c)
 
 	// A follower refuses writes, and keeps none.
 	l, err := c.WaitLeader(time.Minute)

@@ -63,23 +63,7 @@ func TestClusterRaftTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// expect polls until every running node's metadata is right (the
-	// deadline is a liveness bound).
-	expect := func(what string, leader int) {
-		t.Helper()
-		deadline := time.Now().Add(time.Minute)
-		for {
-			err := c.metadataAgrees(leader)
-			if err == nil {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: %v", what, err)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-	}
-	expect("over TLS", l)
+	c.waitMetadata(t, "over TLS", l)
 
 	// A follower comes back with a certificate the cluster's CA did not
 	// sign: the other two refuse it.
@@ -131,7 +115,7 @@ func TestClusterRaftTLS(t *testing.T) {
 	if l, err = c.WaitLeader(time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	expect(c.Nodes[f].Name+" back with its real certificate", l)
+	c.waitMetadata(t, c.Nodes[f].Name+" back with its real certificate", l)
 }
 
 func mustMetadata(t *testing.T, c *Cluster, i int) wire.ClusterMetadata {
