@@ -152,18 +152,24 @@ func (n *Node) readStates(states []raft.ReadState) {
 		}
 	}
 	if len(r.confirmed) > 0 {
-		keep := r.confirmed[:0]
-		for _, rr := range r.confirmed {
-			if n.applied >= rr.index {
-				finishRead(rr, nil)
-			} else {
-				keep = append(keep, rr)
-			}
-		}
-		clear(r.confirmed[len(keep):])
-		r.confirmed = keep
+		r.finishConfirmed(func(rr *readRound) bool { return n.applied >= rr.index }, nil)
 	}
 	n.issueRead()
+}
+
+// finishConfirmed finishes with err every confirmed round for which done
+// holds and keeps the others, in order.
+func (r *reads) finishConfirmed(done func(*readRound) bool, err error) {
+	keep := r.confirmed[:0]
+	for _, rr := range r.confirmed {
+		if done(rr) {
+			finishRead(rr, err)
+		} else {
+			keep = append(keep, rr)
+		}
+	}
+	clear(r.confirmed[len(keep):])
+	r.confirmed = keep
 }
 
 // expireReads fails rounds older than the read timeout (a request or its
@@ -189,16 +195,7 @@ func (n *Node) expireReads() {
 		r.inflight = nil
 	}
 	if len(r.confirmed) > 0 && time.Since(r.confirmed[0].issued) > limit {
-		keep := r.confirmed[:0]
-		for _, rr := range r.confirmed {
-			if time.Since(rr.issued) > limit {
-				finishRead(rr, ErrReadUnconfirmed)
-			} else {
-				keep = append(keep, rr)
-			}
-		}
-		clear(r.confirmed[len(keep):])
-		r.confirmed = keep
+		r.finishConfirmed(func(rr *readRound) bool { return time.Since(rr.issued) > limit }, ErrReadUnconfirmed)
 	}
 	n.issueRead()
 }
