@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shalemq/shale/kv/kvtest"
+
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/cockroachdb/pebble/v2/vfs/errorfs"
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,24 +22,6 @@ import (
 
 	"github.com/shalemq/shale/kv"
 )
-
-// lockedBuffer is a log sink safe for Pebble's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // walFault injects err into every operation of kind on the WAL (*.log)
 // while on is set.
@@ -92,7 +76,7 @@ func TestWALFaults(t *testing.T) {
 func testWALFault(t *testing.T, opts kv.Options, fault error, kinds []errorfs.OpKind) {
 	mem := vfs.NewCrashableMem()
 	var on atomic.Bool
-	var logs lockedBuffer
+	var logs kvtest.LogBuffer
 	reg := prometheus.NewRegistry()
 	opts.FS = errorfs.Wrap(mem, walFault(&on, fault, kinds...))
 	opts.Logger = slog.New(slog.NewTextHandler(&logs, nil))

@@ -1,12 +1,12 @@
 package binproto_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/shalemq/shale/kv/kvtest"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -20,24 +20,6 @@ import (
 	"github.com/shalemq/shale/wire"
 	"github.com/shalemq/shale/wire/wiretest"
 )
-
-// lockedBuffer is a log sink the listeners' goroutines write to.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestPanicBoundary makes the stats handler panic on a real TCP and a
 // real QUIC listener: the request is answered 1 (generic error, no
@@ -54,7 +36,7 @@ func TestPanicBoundary(t *testing.T) {
 		t.Run(transport, func(t *testing.T) {
 			reg := prometheus.NewRegistry()
 			env := brokertest.NewWithOptions(t, broker.Options{Registerer: reg})
-			logs := &lockedBuffer{}
+			logs := &kvtest.LogBuffer{}
 			srv := binproto.NewServer(env.Broker, binproto.Options{Transport: transport,
 				Logger: slog.New(slog.NewTextHandler(logs, nil))})
 			c := listen(t, transport, srv)

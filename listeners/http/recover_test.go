@@ -1,16 +1,16 @@
 package http
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
 	nethttp "net/http"
 	"net/http/httptrace"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/shalemq/shale/kv/kvtest"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
@@ -19,23 +19,6 @@ import (
 	"github.com/shalemq/shale/broker"
 	"github.com/shalemq/shale/broker/brokertest"
 )
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *syncBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *syncBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // injectPanics makes the handlers of the named routes ("GET /stats")
 // panic. It is the test-only hook: it rewrites the app's route table
@@ -69,7 +52,7 @@ func injectPanics(t *testing.T, app *fiber.App, routes ...string) {
 func TestPanicBoundary(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	env := brokertest.NewWithOptions(t, broker.Options{Registerer: reg})
-	logs := &syncBuffer{}
+	logs := &kvtest.LogBuffer{}
 	srv, err := New(env.Broker, Options{Address: "127.0.0.1:0",
 		Logger: slog.New(slog.NewTextHandler(logs, nil)),
 		JWT: JWT{Issuer: "iggy.apache.org", Audience: "iggy.apache.org", ValidIssuers: []string{"iggy.apache.org"},
