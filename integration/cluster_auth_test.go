@@ -24,13 +24,8 @@ import (
 // also on a follower that was down meanwhile and caught up from a
 // snapshot.
 func TestClusterSharedAuth(t *testing.T) {
-	requireClusterEngine(t)
-	c := StartCluster(t, ClusterOptions{Direct: true})
-	dumpOnFailure(t, c)
-	l, err := c.WaitLeader(time.Minute)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := startTestCluster(t, ClusterOptions{Direct: true})
+	l := mustLeader(t, c)
 	lh := c.Nodes[l].HTTP
 	tok := clusterHTTPLogin(t, lh, RootUser, RootPassword)
 	if st, b := httpDo(t, lh, tok, "POST", "/users", `{"username":"alice","password":"alice-secret","status":"active","permissions":null}`); st/100 != 2 {

@@ -17,16 +17,11 @@ import (
 // node logs a background write refused, which a follower sweeping on its
 // own would (its writes are refused with code 8).
 func TestClusterBackgroundWritersLeaderOnly(t *testing.T) {
-	requireClusterEngine(t)
-	c := StartCluster(t, ClusterOptions{Env: []string{
+	c := startTestCluster(t, ClusterOptions{Env: []string{
 		"SHALE_DATA_MAINTENANCE_MESSAGES_INTERVAL=200ms",
 		"SHALE_PERSONAL_ACCESS_TOKEN_CLEANER_INTERVAL=200ms",
 	}})
-	dumpOnFailure(t, c)
-	l, err := c.WaitLeader(time.Minute)
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := mustLeader(t, c)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	cl, err := c.Dial(ctx, l, 10*time.Second)

@@ -23,10 +23,8 @@ import (
 // same on each, as docs/cluster.md asks): the leader signs with it, and
 // its token works on the next leader.
 func TestClusterDedupFailover(t *testing.T) {
-	requireClusterEngine(t)
-	c := StartCluster(t, ClusterOptions{Direct: true, Env: []string{"SHALE_SYSTEM_MESSAGE_DEDUPLICATION_ENABLED=true",
+	c := startTestCluster(t, ClusterOptions{Direct: true, Env: []string{"SHALE_SYSTEM_MESSAGE_DEDUPLICATION_ENABLED=true",
 		"SHALE_HTTP_JWT_ENCODING_SECRET=" + configuredJWTSecret}})
-	dumpOnFailure(t, c)
 	w := NewWorkload(c)
 	// Partition 0 gets the checked messages, partition 1 those with id 0.
 	w.Partitions, w.Producers = 2, 0
@@ -34,10 +32,7 @@ func TestClusterDedupFailover(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.Partitions = 1 // the checker reads partition 0
-	l, err := c.WaitLeader(time.Minute)
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := mustLeader(t, c)
 	// Three batches to the first leader: producer 1, seqs 1..30, and one
 	// batch with id 0.
 	const batches, batch = 3, 10

@@ -61,10 +61,7 @@ func TestClusterDocs(t *testing.T) {
 		n.Server = Start(t, n.Dir, "SHALE_CONFIG_PATH="+n.Config, "SHALE_TCP_ADDRESS="+n.TCP,
 			"SHALE_QUIC_ADDRESS="+loopback(moved[fmt.Sprint(8081+i)]), "SHALE_HTTP_ADDRESS="+loopback(moved[fmt.Sprint(3001+i)]))
 	}
-	l, err := c.WaitLeader(time.Minute)
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := mustLeader(t, c)
 	ctx := context.Background()
 	want := fmt.Sprintf("%s at %s", c.Nodes[l].Name, c.Nodes[l].TCP)
 	agree := func(i int) error {

@@ -16,13 +16,8 @@ import (
 // move to the node marked so). A killed leader is then reported
 // unreachable, and never Leader, by both survivors.
 func TestClusterHealth(t *testing.T) {
-	requireClusterEngine(t)
-	c := StartCluster(t, ClusterOptions{})
-	dumpOnFailure(t, c)
-	l, err := c.WaitLeader(time.Minute)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := startTestCluster(t, ClusterOptions{})
+	l := mustLeader(t, c)
 	c.waitMetadata(t, "all up", l)
 
 	f := c.Others(l)[0]

@@ -18,13 +18,8 @@ import (
 // connections, so neither client is left on a node that can no longer
 // write.
 func TestClusterDemotedLeaderConnections(t *testing.T) {
-	requireClusterEngine(t)
-	c := StartCluster(t, ClusterOptions{})
-	dumpOnFailure(t, c)
-	l, err := c.WaitLeader(time.Minute)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := startTestCluster(t, ClusterOptions{})
+	l := mustLeader(t, c)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	tcpc, err := c.Dial(ctx, l, 30*time.Second)

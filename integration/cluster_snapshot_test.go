@@ -34,14 +34,9 @@ func clusterCounter(t *testing.T, c *Cluster, i int, name string) float64 {
 // streamed from the leader's checkpoint, and the checker finds every node
 // byte-identical; no transfer directory is left on either side.
 func TestClusterSnapshotCatchUp(t *testing.T) {
-	requireClusterEngine(t)
-	c := StartCluster(t, ClusterOptions{})
-	dumpOnFailure(t, c)
+	c := startTestCluster(t, ClusterOptions{})
 	w := runWorkload(t, c)
-	l, err := c.WaitLeader(time.Minute)
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := mustLeader(t, c)
 	f := c.Others(l)[0]
 	c.Kill(f)
 	if err := w.WaitProgress(1500, 5*time.Minute); err != nil {

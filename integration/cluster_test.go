@@ -42,6 +42,27 @@ func between(r *rand.Rand, lo, hi time.Duration) time.Duration {
 	return lo + time.Duration(r.Int64N(int64(hi-lo)))
 }
 
+// startTestCluster starts a cluster for an end-to-end test (skipped when
+// the raft engine is not wired in) whose logs are kept if the test fails.
+func startTestCluster(t *testing.T, opts ClusterOptions) *Cluster {
+	t.Helper()
+	requireClusterEngine(t)
+	c := StartCluster(t, opts)
+	dumpOnFailure(t, c)
+	return c
+}
+
+// mustLeader waits up to a minute (a liveness bound) for the cluster's
+// leader and returns its index.
+func mustLeader(t *testing.T, c *Cluster) int {
+	t.Helper()
+	l, err := c.WaitLeader(time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
 // dumpOnFailure writes every node's whole log (every process it ran) to
 // a directory that outlives the test when the test fails, and logs the
 // last lines of each.
@@ -110,7 +131,6 @@ func checkConverged(t *testing.T, w *Workload) CheckReport {
 // kills; TEST_SHALE_CLUSTER_SOAK=1 (make cluster-soak) makes it 50, and
 // TEST_SHALE_CLUSTER_KILLS sets any number.
 func TestClusterLeaderKill(t *testing.T) {
-	requireClusterEngine(t)
 	kills, gapLo, gapHi := 5, time.Second, 3*time.Second
 	if os.Getenv("TEST_SHALE_CLUSTER_SOAK") != "" {
 		kills, gapLo, gapHi = 50, 2*time.Second, 8*time.Second
@@ -119,8 +139,7 @@ func TestClusterLeaderKill(t *testing.T) {
 		kills, _ = strconv.Atoi(s)
 	}
 	rng := clusterRand(t)
-	c := StartCluster(t, ClusterOptions{})
-	dumpOnFailure(t, c)
+	c := startTestCluster(t, ClusterOptions{})
 	w := runWorkload(t, c)
 	for k := range kills {
 		time.Sleep(between(rng, gapLo, gapHi))
@@ -151,16 +170,11 @@ func TestClusterLeaderKill(t *testing.T) {
 // it refuses to answer a consumer offset the majority changed (a
 // linearizable read); healed, every node converges.
 func TestClusterPartition(t *testing.T) {
-	requireClusterEngine(t)
-	c := StartCluster(t, ClusterOptions{})
-	dumpOnFailure(t, c)
+	c := startTestCluster(t, ClusterOptions{})
 	w := runWorkload(t, c)
 
 	// A follower refuses writes, and keeps none.
-	l, err := c.WaitLeader(time.Minute)
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := mustLeader(t, c)
 	f := c.Others(l)[0]
 	if sendRefused(t, c, w, f, 999) == nil {
 		t.Fatalf("follower %s acknowledged a send", c.Nodes[f].Name)
@@ -177,10 +191,7 @@ func TestClusterPartition(t *testing.T) {
 	}
 
 	// The leader cut off (its links stalled, as a switch dropping packets).
-	l, err = c.WaitLeader(time.Minute)
-	if err != nil {
-		t.Fatal(err)
-	}
+	l = mustLeader(t, c)
 	held, err := c.Dial(context.Background(), l, 10*time.Second)
 	if err != nil {
 		t.Fatal(err)

@@ -39,7 +39,6 @@ func writeNodeCert(t *testing.T, dir, name string, ca *testCA) {
 // (they log it and report it unreachable, and it cannot elect itself),
 // and once it has its real certificate back it rejoins healthy.
 func TestClusterRaftTLS(t *testing.T) {
-	requireClusterEngine(t)
 	root := t.TempDir()
 	ca := newCert(t, caTemplate("shale cluster CA"), nil)
 	caFile := filepath.Join(root, "ca.pem")
@@ -54,15 +53,11 @@ func TestClusterRaftTLS(t *testing.T) {
 		}
 		writeNodeCert(t, dirs[i], fmt.Sprintf("node-%d", i+1), ca)
 	}
-	c := StartCluster(t, ClusterOptions{Extra: func(i int) string {
+	c := startTestCluster(t, ClusterOptions{Extra: func(i int) string {
 		return fmt.Sprintf("\n[cluster.raft.tls]\nenabled = true\ncert_file = %q\nkey_file = %q\nca_file = %q\n",
 			filepath.Join(dirs[i], "cert.pem"), filepath.Join(dirs[i], "key.pem"), caFile)
 	}})
-	dumpOnFailure(t, c)
-	l, err := c.WaitLeader(time.Minute)
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := mustLeader(t, c)
 	c.waitMetadata(t, "over TLS", l)
 
 	// A follower comes back with a certificate the cluster's CA did not
@@ -112,9 +107,7 @@ func TestClusterRaftTLS(t *testing.T) {
 	c.Stop(f)
 	writeNodeCert(t, dirs[f], c.Nodes[f].Name, ca)
 	c.Start(f)
-	if l, err = c.WaitLeader(time.Minute); err != nil {
-		t.Fatal(err)
-	}
+	l = mustLeader(t, c)
 	c.waitMetadata(t, c.Nodes[f].Name+" back with its real certificate", l)
 }
 
