@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -30,6 +31,7 @@ func benchCommand() *cobra.Command {
 		pass      string
 		timeout   time.Duration
 		noProgess bool
+		cpuProf   string
 	)
 	cmd := &cobra.Command{
 		Use:   "bench KIND [tcp|quic|http]",
@@ -87,6 +89,19 @@ and request latency percentiles; --output writes it as JSON, and
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
 			defer stop()
+			if cpuProf != "" {
+				// The client's own CPU: on one machine it competes with the
+				// server, so where it goes is part of any result.
+				f, err := os.Create(cpuProf)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return err
+				}
+				defer pprof.StopCPUProfile()
+			}
 			var progress *os.File
 			if fi, err := os.Stderr.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 && !noProgess {
 				progress = os.Stderr
@@ -139,6 +154,7 @@ and request latency percentiles; --output writes it as JSON, and
 	f.StringVarP(&output, "output", "o", "", "write the report as JSON to this file")
 	f.StringVar(&chart, "chart", "", "also draw the report as SVG to this file")
 	f.BoolVar(&noProgess, "no-progress", false, "no progress line, even on a terminal")
+	f.StringVar(&cpuProf, "cpu-profile", "", "write a CPU profile of this client (go tool pprof) to this file")
 	cmd.AddCommand(benchChartCommand())
 	return cmd
 }
