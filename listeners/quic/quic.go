@@ -22,7 +22,7 @@ type Options struct {
 	// Address is the UDP address, host:port (port 0 picks a free one).
 	Address string
 	// Conn, when set, is an already bound UDP socket to serve instead of
-	// binding Address; Shutdown closes it.
+	// binding Address. Shutdown closes it, and so does a failed Listen.
 	Conn net.PacketConn
 	// TLS holds the certificate. NextProtos must stay empty: Iggy clients
 	// send no ALPN and quic-go rejects them when the server names any.
@@ -105,14 +105,22 @@ func Listen(srv *binproto.Server, opts Options) (*Listener, error) {
 		InitialStreamReceiveWindow:     opts.ReceiveWindow,
 		InitialConnectionReceiveWindow: opts.ReceiveWindow * 4,
 	}
-	var ln *quicgo.Listener
-	var err error
-	if opts.Conn != nil {
-		ln, err = quicgo.Listen(opts.Conn, tc, qc)
-	} else {
-		ln, err = quicgo.ListenAddr(opts.Address, tc, qc)
+	if opts.Conn == nil {
+		addr, err := net.ResolveUDPAddr("udp", opts.Address)
+		if err != nil {
+			return nil, fmt.Errorf("quic listen %s: %w", opts.Address, err)
+		}
+		if opts.Conn, err = net.ListenUDP("udp", addr); err != nil {
+			return nil, fmt.Errorf("quic listen %s: %w", opts.Address, err)
+		}
 	}
+	conn := opts.Conn
+	if uc, ok := conn.(*net.UDPConn); ok {
+		conn = withGRO(uc)
+	}
+	ln, err := quicgo.Listen(conn, tc, qc)
 	if err != nil {
+		_ = opts.Conn.Close()
 		return nil, fmt.Errorf("quic listen %s: %w", opts.Address, err)
 	}
 	return &Listener{srv: srv, opts: opts, ln: ln, live: make(map[*quicgo.Conn]*liveConn)}, nil
@@ -217,14 +225,11 @@ func (l *Listener) Shutdown(ctx context.Context) error {
 		_ = c.CloseWithError(0, "server shutting down")
 	}
 	l.mu.Unlock()
-	// Closing the listener also closes its UDP socket, so only now, after
-	// the in-flight responses went out.
+	// The listener and its socket close only now, after the in-flight
+	// responses went out. quic-go leaves a socket it was given open.
 	err := l.ln.Close()
-	if l.opts.Conn != nil {
-		// quic-go leaves a socket it was given open.
-		if cerr := l.opts.Conn.Close(); err == nil && !errors.Is(cerr, net.ErrClosed) {
-			err = cerr
-		}
+	if cerr := l.opts.Conn.Close(); err == nil && !errors.Is(cerr, net.ErrClosed) {
+		err = cerr
 	}
 	l.conns.Wait()
 	return err
