@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -43,6 +44,9 @@ type testCluster struct {
 	// links, when set, are the proxies node a dials node b through
 	// ({a, b}), so a test can cut them (readindex_test.go).
 	links map[[2]uint64]*integration.LinkProxy
+	// beforeReload, when set, runs on a node's driver before each of its
+	// reloads, with the node (nil until Start returned).
+	beforeReload atomic.Pointer[func(n *cluster.Node)]
 }
 
 // freeAddr reserves a loopback port by binding and releasing it.
@@ -96,7 +100,13 @@ func (c *testCluster) start(m *member) {
 	cfg := c.cfg
 	cfg.ID, cfg.Address, cfg.Peers = m.id, c.addrs[m.id], peers
 	cfg.Tick = 20 * time.Millisecond
-	cfg.Reload = l.Reload
+	var self atomic.Pointer[cluster.Node]
+	cfg.Reload = func() error {
+		if h := c.beforeReload.Load(); h != nil {
+			(*h)(self.Load())
+		}
+		return l.Reload()
+	}
 	cfg.FollowerRefresh = 50 * time.Millisecond
 	cfg.Logger = slog.New(slog.DiscardHandler)
 	m.reg = prometheus.NewRegistry()
@@ -109,6 +119,7 @@ func (c *testCluster) start(m *member) {
 		n, err = cluster.Start(m.db, cfg)
 		return err
 	})
+	self.Store(n)
 	m.n, m.up = n, true
 }
 

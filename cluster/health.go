@@ -20,11 +20,22 @@ import (
 // ping is a raft MsgBeat addressed to the peer: a message type raft only
 // accepts from the node itself, so a peer that does not filter it (the
 // transport's receiver does) drops it in RawNode.Step.
+//
+// A ping also says whether its sender is a leader ready to serve: its
+// Term field is the term in which the sender leads and accepts writes
+// (it has committed and applied an entry of that term, and reloaded),
+// zero otherwise. Raft's own messages tell a follower who leads as soon
+// as the election is won; the ping tells it when that leader can take a
+// client, so no node names a leader that would still refuse writes. A
+// leader pings at once when it starts or stops accepting writes, not
+// only at the next heartbeat.
 
-// peerClock records when each peer was last heard from.
+// peerClock records when each peer was last heard from, and what its
+// last ping said.
 type peerClock struct {
 	mu    sync.Mutex
 	heard map[uint64]time.Time
+	ready map[uint64]uint64 // the term of the last ping (0: not a ready leader)
 }
 
 func (c *peerClock) saw(id uint64, at time.Time) {
@@ -36,10 +47,28 @@ func (c *peerClock) saw(id uint64, at time.Time) {
 	c.mu.Unlock()
 }
 
+// pinged records what a ping from id said: the term in which it leads
+// and accepts writes, or 0.
+func (c *peerClock) pinged(id, readyTerm uint64) {
+	c.mu.Lock()
+	if c.ready == nil {
+		c.ready = map[uint64]uint64{}
+	}
+	c.ready[id] = readyTerm
+	c.mu.Unlock()
+}
+
 func (c *peerClock) last(id uint64) time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.heard[id]
+}
+
+// readyTerm is what id's last ping said (pinged).
+func (c *peerClock) readyTerm(id uint64) uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ready[id]
 }
 
 func isPing(m *pb.Message) bool { return m.GetType() == pb.MessageType_MsgBeat }
@@ -51,11 +80,20 @@ func (n *Node) received(msgs []*pb.Message) {
 	kept := msgs[:0]
 	var from uint64
 	for _, m := range msgs {
-		if f := m.GetFrom(); f != from && n.cfg.Peers[f] != "" {
+		f := m.GetFrom()
+		if n.cfg.Peers[f] == "" {
+			if !isPing(m) {
+				kept = append(kept, m) // raft judges a stranger's message
+			}
+			continue
+		}
+		if f != from {
 			from = f
 			n.clock.saw(f, now)
 		}
-		if !isPing(m) {
+		if isPing(m) {
+			n.clock.pinged(f, m.GetTerm())
+		} else {
 			kept = append(kept, m)
 		}
 	}
@@ -71,10 +109,34 @@ func (n *Node) tickHealth() {
 	if n.pingTicks < n.cfg.HeartbeatTicks {
 		return
 	}
+	n.pingAll()
+}
+
+// pingAll pings every peer now, with this node's readiness (readyTerm);
+// the driver calls it once per heartbeat and whenever the node starts or
+// stops accepting writes.
+func (n *Node) pingAll() {
 	n.pingTicks = 0
+	ready := n.readyTerm()
 	for id := range n.cfg.Peers {
-		n.tr.send(id, []*pb.Message{{Type: pb.MessageType_MsgBeat.Enum(), From: new(n.cfg.ID), To: new(id)}})
+		m := &pb.Message{Type: pb.MessageType_MsgBeat.Enum(), From: new(n.cfg.ID), To: new(id)}
+		if ready != 0 {
+			m.Term = new(ready)
+		}
+		n.tr.send(id, []*pb.Message{m})
 	}
+}
+
+// readyTerm is the term in which this node leads and accepts writes, or
+// 0 (driver goroutine).
+func (n *Node) readyTerm() uint64 {
+	n.mu.Lock()
+	writable := n.writable
+	n.mu.Unlock()
+	if !writable || n.role != raft.StateLeader {
+		return 0
+	}
+	return n.leaderTerm
 }
 
 // aliveWithin is how recently a peer must have been heard from to count
@@ -101,6 +163,7 @@ func (n *Node) peerStatus(leader bool, last uint64) []PeerStatus {
 		if h := n.clock.last(id); !h.IsZero() {
 			ps.Heard = now.Sub(h)
 			ps.Alive = ps.Heard <= n.aliveWithin()
+			ps.ReadyTerm = n.clock.readyTerm(id)
 		}
 		byID[id] = len(peers)
 		peers = append(peers, ps)
@@ -128,8 +191,9 @@ func (n *Node) peerStatus(leader bool, last uint64) []PeerStatus {
 // GetClusterMetadata.
 type NodeView struct {
 	// Leader: this node may send clients there. Set only for a leader that
-	// accepts writes (itself) or that it has heard from within an election
-	// timeout (another node), and always with a Healthy status.
+	// accepts writes: itself, or the leader it follows when that one's
+	// latest ping, within an election timeout, said it accepts writes in
+	// this node's current term; always with a Healthy status.
 	Leader bool
 	// Status is wire.NodeHealthy, NodeStarting or NodeUnreachable.
 	Status uint8
@@ -146,8 +210,10 @@ type NodeView struct {
 //   - on the leader, a peer heard from but not replicating (probed, being
 //     sent a snapshot) or more than a truncation's worth of entries
 //     behind: Starting;
-//   - any other peer: Healthy, and Leader if it is the leader this node
-//     follows.
+//   - the leader this node follows: Leader and Healthy once its pings say
+//     it accepts writes in the current term; Starting until then (elected,
+//     still applying its predecessor's entries), as it reports itself;
+//   - any other peer: Healthy.
 func (s Status) View(id uint64) NodeView {
 	if id == s.ID {
 		switch {
@@ -167,5 +233,11 @@ func (s Status) View(id uint64) NodeView {
 	if s.Role == RoleLeader && p.CatchingUp {
 		return NodeView{Status: wire.NodeStarting}
 	}
-	return NodeView{Leader: id == s.Lead && s.Role != RoleLeader, Status: wire.NodeHealthy}
+	if id == s.Lead && s.Role != RoleLeader {
+		if p.ReadyTerm == 0 || p.ReadyTerm != s.Term {
+			return NodeView{Status: wire.NodeStarting}
+		}
+		return NodeView{Leader: true, Status: wire.NodeHealthy}
+	}
+	return NodeView{Status: wire.NodeHealthy}
 }

@@ -1,6 +1,7 @@
 package cluster_test
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 
@@ -70,4 +71,125 @@ func TestHealthFollowsPeers(t *testing.T) {
 		return nil
 	})
 	expect("a new leader", healthy(c.leader()))
+}
+
+// TestHealthNamesOnlyAReadyLeader: a node that won an election but has not
+// yet applied its predecessor's entries and reloaded (it still refuses
+// writes) is reported Starting, never Leader, by itself and by the node
+// that already follows it; once it accepts writes, every node names it
+// Leader and Healthy.
+func TestHealthNamesOnlyAReadyLeader(t *testing.T) {
+	c := newCluster(t, 3, cluster.Config{})
+	old := c.leader()
+	// Hold the next leader at its reload, the last step before it
+	// accepts writes.
+	release := make(chan struct{})
+	hold := func(n *cluster.Node) {
+		if n != nil && n.Status().Role == cluster.RoleLeader {
+			<-release
+		}
+	}
+	c.beforeReload.Store(&hold)
+	released := false
+	defer func() {
+		if !released {
+			close(release)
+		}
+	}()
+	c.kill(old)
+
+	var lead, other *member
+	kvtest.WaitFor(t, wait, func() error {
+		lead, other = nil, nil
+		for _, m := range c.members {
+			if !m.up {
+				continue
+			}
+			if st := m.n.Status(); st.Role == cluster.RoleLeader && !st.Writable {
+				lead = m
+			} else {
+				other = m
+			}
+		}
+		if lead == nil || other == nil {
+			return errors.New("no elected leader held before it accepts writes")
+		}
+		st := other.n.Status()
+		if st.Lead != lead.id {
+			return fmt.Errorf("node %d follows %d, not the elected %d yet", other.id, st.Lead, lead.id)
+		}
+		if v := st.View(lead.id); v.Status == wire.NodeUnreachable {
+			return fmt.Errorf("node %d has not heard from the elected %d yet", other.id, lead.id)
+		}
+		return nil
+	})
+	// Held: the state cannot move on, so one look is the answer.
+	for _, v := range []*member{lead, other} {
+		st := v.n.Status()
+		for _, s := range c.members {
+			if got := st.View(s.id); got.Leader {
+				t.Errorf("node %d names node %d Leader (%s) while node %d, elected in term %d, refuses writes",
+					v.id, s.id, wire.NodeStatusName(got.Status), lead.id, st.Term)
+			}
+		}
+		if got := st.View(lead.id); got.Status != wire.NodeStarting {
+			t.Errorf("node %d reports the elected, not ready node %d %s, want Starting", v.id, lead.id, wire.NodeStatusName(got.Status))
+		}
+	}
+	if _, err := lead.n.Replicate(nil); err == nil {
+		t.Fatal("the held leader took a write")
+	}
+
+	released = true
+	close(release)
+	kvtest.WaitFor(t, wait, func() error {
+		for _, v := range []*member{lead, other} {
+			st := v.n.Status()
+			for _, s := range c.members {
+				got := st.View(s.id)
+				want := cluster.NodeView{Leader: s == lead, Status: wire.NodeHealthy}
+				if s == old {
+					want = cluster.NodeView{Status: wire.NodeUnreachable}
+				}
+				if got != want {
+					return fmt.Errorf("node %d sees node %d as leader=%v %s, want leader=%v %s", v.id, s.id,
+						got.Leader, wire.NodeStatusName(got.Status), want.Leader, wire.NodeStatusName(want.Status))
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// TestViewOfTheLeader: a follower names its leader Leader and Healthy
+// only while that leader's latest ping said it accepts writes in the
+// follower's current term.
+func TestViewOfTheLeader(t *testing.T) {
+	for _, tc := range []struct {
+		what      string
+		alive     bool
+		readyTerm uint64
+		want      cluster.NodeView
+	}{
+		{"elected, not ready", true, 0, cluster.NodeView{Status: wire.NodeStarting}},
+		{"ready in an older term", true, 4, cluster.NodeView{Status: wire.NodeStarting}},
+		{"ready in a newer term", true, 6, cluster.NodeView{Status: wire.NodeStarting}},
+		{"ready", true, 5, cluster.NodeView{Leader: true, Status: wire.NodeHealthy}},
+		{"ready, then silent", false, 5, cluster.NodeView{Status: wire.NodeUnreachable}},
+	} {
+		st := cluster.Status{ID: 1, Lead: 2, Term: 5, Role: cluster.RoleFollower, Peers: []cluster.PeerStatus{
+			{ID: 2, Alive: tc.alive, ReadyTerm: tc.readyTerm},
+			{ID: 3, Alive: true},
+		}}
+		if got := st.View(2); got != tc.want {
+			t.Errorf("%s: leader=%v %s, want leader=%v %s", tc.what, got.Leader, wire.NodeStatusName(got.Status),
+				tc.want.Leader, wire.NodeStatusName(tc.want.Status))
+		}
+		if got := st.View(3); got != (cluster.NodeView{Status: wire.NodeHealthy}) {
+			t.Errorf("%s: the other follower leader=%v %s", tc.what, got.Leader, wire.NodeStatusName(got.Status))
+		}
+		if got := st.View(1); got != (cluster.NodeView{Status: wire.NodeHealthy}) {
+			t.Errorf("%s: itself leader=%v %s", tc.what, got.Leader, wire.NodeStatusName(got.Status))
+		}
+	}
 }

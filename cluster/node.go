@@ -138,6 +138,9 @@ type PeerStatus struct {
 	// Replicating: receiving entries normally (not probing, not waiting
 	// for a snapshot).
 	Replicating bool
+	// ReadyTerm: the term in which the peer, by its latest ping, leads and
+	// accepts writes; 0 when it said it does not (health.go).
+	ReadyTerm uint64
 }
 
 // Node is one member of the raft group.
@@ -493,6 +496,9 @@ func (n *Node) fence() {
 	if n.role == raft.StateLeader {
 		n.catching, n.catchIndex = true, 0
 	}
+	if was {
+		n.pingAll() // the followers stop naming it at once
+	}
 	if was && n.cfg.RoleChanged != nil {
 		n.cfg.RoleChanged(false)
 	}
@@ -595,6 +601,9 @@ func (n *Node) softState(ss *raft.SoftState) {
 			n.metrics.proposalsFailed.Inc()
 		}
 		n.catching = false
+		if writable {
+			n.pingAll()
+		}
 		if writable && n.cfg.RoleChanged != nil {
 			n.cfg.RoleChanged(false)
 		}
@@ -624,6 +633,10 @@ func (n *Node) settle() error {
 		if n.cfg.RoleChanged != nil {
 			n.cfg.RoleChanged(true)
 		}
+		// The followers name it Leader from now (health.go): after
+		// RoleChanged, which ends the connections of the old role, so a
+		// client sent here is not cut off.
+		n.pingAll()
 	case n.role != raft.StateLeader && (n.dirty || n.staleData && time.Since(n.lastReload) >= n.cfg.FollowerRefresh):
 		n.dirty, n.staleData = false, false
 		n.lastReload = time.Now()

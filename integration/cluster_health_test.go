@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -27,11 +28,62 @@ func TestClusterHealth(t *testing.T) {
 	c.waitMetadata(t, c.Nodes[f].Name+" restarted", l)
 
 	c.Kill(l)
+	// The first node other than the killed one that a survivor names
+	// Leader and Healthy takes a write at once: no node names a leader
+	// still catching up. (The killed leader itself may be named until
+	// it has been silent for an election timeout.)
+	named := c.firstNamedLeader(t, c.Others(l), l)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cl, err := c.Dial(ctx, named, 10*time.Second)
+	if err != nil {
+		t.Fatalf("%s, named leader: %v", c.Nodes[named].Name, err)
+	}
+	defer cl.Close()
+	if _, err := cl.CreateStream(ctx, "after-failover"); err != nil {
+		t.Fatalf("%s, named Leader and Healthy, refused a write: %v", c.Nodes[named].Name, err)
+	}
 	nl, err := c.WaitLeader(time.Minute, c.Others(l)...)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if nl != named {
+		t.Fatalf("%s was named leader, %s leads", c.Nodes[named].Name, c.Nodes[nl].Name)
+	}
 	c.waitMetadata(t, "the leader "+c.Nodes[l].Name+" killed", nl)
+}
+
+// firstNamedLeader polls the metadata of the nodes among, without pause,
+// until one of them reports a node other than except Leader and Healthy,
+// and returns that node. The minute is a liveness bound.
+func (c *Cluster) firstNamedLeader(t *testing.T, among []int, except int) int {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		for _, i := range among {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			md, err := c.Metadata(ctx, i)
+			cancel()
+			if err != nil {
+				continue // a node that starts leading ends its connections
+			}
+			for _, n := range md.Nodes {
+				if n.Role != wire.NodeLeader || n.Status != wire.NodeHealthy {
+					continue
+				}
+				j := slices.IndexFunc(c.Nodes, func(node *ClusterNode) bool { return node.Name == n.Name })
+				if j == except {
+					continue
+				}
+				if j >= 0 {
+					return j
+				}
+				t.Fatalf("%s names an unknown node %q leader", c.Nodes[i].Name, n.Name)
+			}
+		}
+	}
+	t.Fatal("no node named a leader within a minute")
+	return -1
 }
 
 // waitMetadata polls every running node until its metadata shows leader

@@ -89,9 +89,10 @@ func startRaft(ctx context.Context, s *server, cfg *config.Config, bound boundPo
 // [cluster], each with the role and health this node can vouch for
 // (cluster.Status.View): a node is marked Leader, and Healthy, only when it
 // is this node leading and accepting writes, or the leader this node
-// follows and has heard from within an election timeout. Iggy clients move
-// to the node marked Leader and Healthy, so they are never sent to a node
-// that is down.
+// follows, heard from within an election timeout, whose pings say it
+// accepts writes in this term. Iggy clients move to the node marked Leader
+// and Healthy, so they are never sent to a node that is down or still
+// catching up.
 func raftMetadata(cfg *config.Config, bound boundPorts, st cluster.Status) broker.Cluster {
 	c := clusterMetadata(cfg, bound, true)
 	ids := []uint64{uint64(cfg.Cluster.Raft.NodeID)}
