@@ -12,7 +12,8 @@ import (
 
 // TestRaftMetadata: the leader is reported Leader only once it accepts
 // writes, with each follower's health from its progress; a follower
-// names the leader it follows only while it hears from it, and every node
+// names the leader it follows only while it hears from it and its pings
+// say it accepts writes in the current term, and every node
 // reports a peer it has not heard from unreachable.
 func TestRaftMetadata(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "c.toml")
@@ -73,10 +74,19 @@ raft_address = "127.0.0.1:9093"
 	check("new leader catching up", cluster.Status{ID: 1, Lead: 1, Role: cluster.RoleLeader, Peers: []cluster.PeerStatus{
 		following(2, true), following(3, false)}},
 		[]row{{false, wire.NodeStarting}, {false, wire.NodeStarting}, {false, wire.NodeHealthy}})
-	check("follower", cluster.Status{ID: 1, Lead: 3, Role: cluster.RoleFollower, Peers: []cluster.PeerStatus{up(2), up(3)}},
+	// A leader whose pings say it accepts writes in this term.
+	ready := func(id, term uint64) cluster.PeerStatus {
+		return cluster.PeerStatus{ID: id, Alive: true, ReadyTerm: term}
+	}
+	check("follower", cluster.Status{ID: 1, Lead: 3, Term: 4, Role: cluster.RoleFollower, Peers: []cluster.PeerStatus{up(2), ready(3, 4)}},
 		[]row{{false, wire.NodeHealthy}, {false, wire.NodeHealthy}, {true, wire.NodeHealthy}})
-	check("follower, the other follower down", cluster.Status{ID: 1, Lead: 3, Role: cluster.RoleFollower, Peers: []cluster.PeerStatus{down(2), up(3)}},
+	check("follower, the other follower down", cluster.Status{ID: 1, Lead: 3, Term: 4, Role: cluster.RoleFollower, Peers: []cluster.PeerStatus{down(2), ready(3, 4)}},
 		[]row{{false, wire.NodeHealthy}, {false, wire.NodeUnreachable}, {true, wire.NodeHealthy}})
+	// Elected, still applying its predecessor's entries: not yet.
+	check("follower, its leader not ready", cluster.Status{ID: 1, Lead: 3, Term: 4, Role: cluster.RoleFollower, Peers: []cluster.PeerStatus{up(2), up(3)}},
+		[]row{{false, wire.NodeHealthy}, {false, wire.NodeHealthy}, {false, wire.NodeStarting}})
+	check("follower, its leader ready in an older term", cluster.Status{ID: 1, Lead: 3, Term: 4, Role: cluster.RoleFollower, Peers: []cluster.PeerStatus{up(2), ready(3, 3)}},
+		[]row{{false, wire.NodeHealthy}, {false, wire.NodeHealthy}, {false, wire.NodeStarting}})
 	// The leader it followed went silent: never sent clients there, even
 	// before an election replaced it.
 	check("follower, its leader silent", cluster.Status{ID: 1, Lead: 3, Role: cluster.RoleCandidate, Peers: []cluster.PeerStatus{up(2), down(3)}},
