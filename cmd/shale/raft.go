@@ -47,6 +47,8 @@ func startRaft(ctx context.Context, s *server, cfg *config.Config, bound boundPo
 			logger.Info("cluster role changed; client sessions dropped", "leader", leader, "sessions", n)
 			if leader {
 				s.seeder.leading()
+			} else {
+				s.seeder.following()
 			}
 		},
 		Logger: logger, Registerer: reg, TLS: tc,

@@ -349,7 +349,7 @@ func start(cfg *config.Config, follower bool, environ []string, logger *slog.Log
 	// start that succeeds creates it and prints its password. A raft node
 	// leaves it to its cluster's leader, which writes it for every node.
 	if cfg.Cluster.Raft.Enabled {
-		if s.seeder, err = newClusterSeeder(users, environ, logger, stdout, &s.bg); err != nil {
+		if s.seeder, err = newClusterSeeder(ctx, users, environ, logger, stdout, &s.bg); err != nil {
 			return nil, err
 		}
 	} else if err := bootstrapRoot(users, environ, logger, stdout); err != nil {
