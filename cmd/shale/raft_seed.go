@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/shalemq/shale/broker/auth"
 	"github.com/shalemq/shale/config"
+	"github.com/shalemq/shale/wire"
 )
 
 // jwtSecretLen is the size of a generated JWT key.
@@ -154,7 +156,13 @@ func (c *clusterSeeder) seedWhileLeading(lead chan struct{}) bool {
 			return true
 		default:
 		}
-		c.logger.Warn("cluster root user and JWT key not written; trying again while leading",
+		// Refused with 8 (not leading now): most likely the leadership is
+		// ending, which following reports in a moment; info, not a warning.
+		level := slog.LevelWarn
+		if errors.Is(err, wire.ErrDisconnected) {
+			level = slog.LevelInfo
+		}
+		c.logger.Log(context.Background(), level, "cluster root user and JWT key not written; trying again while leading",
 			"attempt", attempt, "retry_in", pause, "err", err)
 		t := time.NewTimer(pause)
 		select {

@@ -148,8 +148,8 @@ func TestClusterSeederRetriesWhileLeading(t *testing.T) {
 			t.Errorf("log lacks %q:\n%s", want, logs)
 		}
 	}
-	if n := strings.Count(logs, "trying again while leading"); n != 2 {
-		t.Errorf("%d failures logged, want 2:\n%s", n, logs)
+	if n := strings.Count(logs, `level=WARN msg="cluster root user and JWT key not written; trying again while leading"`); n != 2 {
+		t.Errorf("%d failures logged as warnings, want 2:\n%s", n, logs)
 	}
 	// Seeded: leading again proposes nothing.
 	f.seeder.leading()
@@ -191,6 +191,22 @@ func TestClusterSeederStopsWhenLeadershipLost(t *testing.T) {
 		t.Fatalf("seeded %v after %d commits", f.users.Seeded(), f.g.n.Load())
 	}
 
+	// Refused with 8 before the leadership's end is reported: logged at
+	// info, then ended by it.
+	f.seeder.leading()
+	(<-f.g.calls) <- lost
+	kvtest.WaitFor(t, time.Minute, func() error {
+		if !strings.Contains(f.logs.String(), `level=INFO msg="cluster root user and JWT key not written; trying again while leading" attempt=1`) {
+			return errors.New("the refusal with 8 is not logged at info")
+		}
+		return nil
+	})
+	f.seeder.following()
+	f.settled(t, "refused with 8, then the leadership lost")
+	if f.users.Seeded() || f.g.n.Load() != 3 {
+		t.Fatalf("seeded %v after %d commits", f.users.Seeded(), f.g.n.Load())
+	}
+
 	// Lost and won back during the pause: the next attempt at once.
 	f.seeder.leading()
 	(<-f.g.calls) <- errFlaky
@@ -198,8 +214,8 @@ func TestClusterSeederStopsWhenLeadershipLost(t *testing.T) {
 	f.seeder.leading()
 	(<-f.g.calls) <- nil
 	f.settled(t, "seeded after winning the leadership back")
-	if n := f.g.n.Load(); n != 4 {
-		t.Fatalf("%d commits, want 4", n)
+	if n := f.g.n.Load(); n != 5 {
+		t.Fatalf("%d commits, want 5", n)
 	}
 	f.checkSeeded(t)
 }
