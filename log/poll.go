@@ -41,6 +41,12 @@ type PollRequest struct {
 	Count      uint32
 	Consumer   Consumer
 	AutoCommit bool
+	// MaxBytes caps the bytes Poll appends: it stops before the message
+	// that would take the answer past it, yet always returns the first
+	// message it finds, however large. 0 means no cap.
+	MaxBytes int
+	// Room, when set, is asked before the answer grows (answer.go).
+	Room Room
 }
 
 // PollResult describes what a poll appended.
@@ -52,10 +58,15 @@ type PollResult struct {
 	Count         uint32
 	// LastOffset is the offset of the last message returned (when Count > 0).
 	LastOffset uint64
+	// Cut says why the answer ended before Count messages while more were
+	// there to read: CutNone when it did not.
+	Cut Cut
 }
 
 // Poll appends up to req.Count messages, each exactly as stored (64-byte
 // header, payload, user headers), to dst and returns the extended slice.
+// It appends fewer when req.MaxBytes or req.Room stop it (res.Cut says
+// which); res.Count and res.LastOffset always describe what was appended.
 // dst belongs to the caller; nothing in it aliases storage. Polls never read
 // past the durable watermark. With AutoCommit, the offset of the last message
 // returned is stored for req.Consumer before Poll returns.
@@ -116,11 +127,13 @@ func (p *Partition) Poll(dst []byte, req PollRequest) (PollResult, []byte, error
 	if n := uint64(req.Count); durable-start > n {
 		end = start + n
 	}
-	dst, n, last, err := p.read(it, dst, start, end)
+	a := answer{max: req.MaxBytes, room: req.Room}
+	dst, err = p.read(it, dst, start, end, &a)
+	res.Count, res.LastOffset, res.Cut = a.count, a.last, a.cut
 	if err != nil {
 		return res, dst, err
 	}
-	res.Count, res.LastOffset = n, last
+	n, last := a.count, a.last
 	if req.AutoCommit && n > 0 {
 		if err := p.storeOffset(req.Consumer, last); err != nil {
 			return res, dst, err
@@ -129,12 +142,11 @@ func (p *Partition) Poll(dst []byte, req PollRequest) (PollResult, []byte, error
 	return res, dst, nil
 }
 
-// read appends the messages with offsets in [from, to) to dst. Values are
-// chunks keyed by the offset of their first message and holding consecutive
-// offsets, so the chunk holding from is the last key ≤ from.
-func (p *Partition) read(it *kv.Iter, dst []byte, from, to uint64) ([]byte, uint32, uint64, error) {
-	var count uint32
-	var last uint64
+// read appends the messages with offsets in [from, to) to dst, as far as
+// a lets it, and records in a what it appended. Values are chunks keyed by
+// the offset of their first message and holding consecutive offsets, so
+// the chunk holding from is the last key ≤ from.
+func (p *Partition) read(it *kv.Iter, dst []byte, from, to uint64, a *answer) ([]byte, error) {
 	seek := messageKey(make([]byte, 0, msgKeyLen), p.streamID, p.topicID, p.id, from+1)
 	for ok := it.SeekLT(seek); ok; ok = it.Next() {
 		chunkFirst := kv.U64At(it.Key(), msgKeyOffsetAt)
@@ -143,35 +155,46 @@ func (p *Partition) read(it *kv.Iter, dst []byte, from, to uint64) ([]byte, uint
 		}
 		v, err := it.Value()
 		if err != nil {
-			return dst, count, last, err
+			return dst, err
 		}
-		// Walk the headers to the first wanted message and past the last,
-		// then copy the span in one go.
+		// Walk the headers to the first wanted message and past the last
+		// that fits, then copy the span in one go.
 		off := chunkFirst
-		begin, pos := -1, 0
+		var s span
+		s.begin = -1
+		pos := 0
 		mi := wire.NewMessageIter(v)
 		for m, ok := mi.Next(); ok && off < to; m, ok = mi.Next() {
-			if off == from || (begin < 0 && off > from) {
-				begin = pos
+			if s.begin < 0 && off >= from {
+				s.begin, s.first, s.firstEnd = pos, off, pos+len(m)
+			}
+			if s.begin >= 0 {
+				if a.max > 0 && a.count+s.count > 0 && a.size+(pos-s.begin)+len(m) > a.max {
+					a.cut = CutMaxBytes
+					break
+				}
+				s.count++
 			}
 			pos += len(m)
-			if begin >= 0 {
-				count++
-				last = off
-			}
 			off++
 		}
 		if err := mi.Err(); err != nil {
-			return dst, count, last, fmt.Errorf("partition %d chunk at %d: %w", p.id, chunkFirst, err)
+			return dst, fmt.Errorf("partition %d chunk at %d: %w", p.id, chunkFirst, err)
 		}
-		if begin >= 0 {
-			dst = append(dst, v[begin:pos]...)
+		if s.count > 0 {
+			s.end = pos
+			if !a.fit(&s) {
+				return dst, a.err
+			}
+			if s.count > 0 {
+				dst = append(dst, v[s.begin:s.end]...)
+			}
 		}
-		if off >= to {
+		if off >= to || a.cut != CutNone {
 			break
 		}
 	}
-	return dst, count, last, it.Error()
+	return dst, it.Error()
 }
 
 // offsetAtTimestamp returns the first offset in [first, end) whose server
