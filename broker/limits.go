@@ -28,6 +28,9 @@ type Limits struct {
 	// RequestMemoryWait is how long a payload waits for room before it is
 	// refused. Default 10 s.
 	RequestMemoryWait time.Duration
+	// PollAnswerBytes caps the messages of one poll answer, in bytes
+	// (answer.go). 0 means no cap.
+	PollAnswerBytes int
 }
 
 // SmallRequest is the payload size below which ReserveRequestMemory
@@ -41,6 +44,9 @@ type limiter struct {
 	logger  *slog.Logger
 	refused *prometheus.CounterVec
 	waited  prometheus.Counter
+	// polls counts poll answers the limits shaped, per reason (answer.go).
+	polls                                     *prometheus.CounterVec
+	pollCutByCap, pollCutByMemory, pollWaited prometheus.Counter
 
 	mu    sync.Mutex
 	open  map[Transport]int
@@ -71,6 +77,9 @@ func newLimiter(opts Limits, logger *slog.Logger, r prometheus.Registerer) *limi
 			Help: "Large request payloads that had to wait for room under limits.request_memory before being read.",
 		}),
 	}
+	l.polls = newPollLimitCounter()
+	l.pollCutByCap, l.pollCutByMemory = l.polls.WithLabelValues(pollCutByCap), l.polls.WithLabelValues(pollCutByMemory)
+	l.pollWaited = l.polls.WithLabelValues(pollWaited)
 	l.mem.capacity = opts.RequestMemory
 	for _, t := range []Transport{TransportTCP, TransportQUIC, TransportHTTP} {
 		for _, reason := range []string{"max_connections", "per_address"} {
@@ -78,7 +87,7 @@ func newLimiter(opts Limits, logger *slog.Logger, r prometheus.Registerer) *limi
 		}
 	}
 	if r != nil {
-		r.MustRegister(l.refused, l.waited)
+		r.MustRegister(l.refused, l.waited, l.polls)
 	}
 	return l
 }

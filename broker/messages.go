@@ -48,6 +48,10 @@ type Poll struct {
 	Value      uint64
 	Count      uint32
 	AutoCommit bool
+	// Hold, when set, counts the answer under Limits.RequestMemory
+	// (answer.go); the caller releases it once the answer is written.
+	// Without it the answer is bounded by Limits.PollAnswerBytes alone.
+	Hold *AnswerHold
 }
 
 // Send appends count messages, laid out back to back in wire form and
@@ -94,6 +98,8 @@ func (b *Broker) Send(s *Session, stream, topic Ident, part Partitioning, msgs [
 
 // PollMessages appends up to req.Count stored messages to dst (each exactly
 // as stored) and returns the result header values and the extended slice.
+// The answer ends early at Limits.PollAnswerBytes or when the memory budget
+// is full (answer.go); the result describes what it holds.
 func (b *Broker) PollMessages(s *Session, req Poll, dst []byte) (PollResult, []byte, error) {
 	if req.Strategy == StrategyNext {
 		// Next starts after the stored offset (readbarrier.go).
@@ -141,10 +147,10 @@ func (b *Broker) PollMessages(s *Session, req Poll, dst []byte) (PollResult, []b
 		return PollResult{}, dst, err
 	}
 	before := len(dst)
-	res, dst, err := part.Poll(dst, log.PollRequest{
+	res, dst, err := b.pollPartition(part, log.PollRequest{
 		Strategy: req.Strategy, Value: req.Value, Count: req.Count,
 		Consumer: t.consumer, AutoCommit: req.AutoCommit,
-	})
+	}, req.Hold, dst)
 	if err != nil {
 		return res, dst, err
 	}

@@ -67,6 +67,7 @@ func TestDefaults(t *testing.T) {
 		{"system.limits.max_message_size", cfg.System.Limits.MaxMessageSize, ByteSize(64_000_000)},
 		{"system.limits.max_partitions_per_topic", cfg.System.Limits.MaxPartitionsPerTopic, 1000},
 		{"system.limits.max_name_length", cfg.System.Limits.MaxNameLength, 255},
+		{"limits.poll_answer_bytes", cfg.Limits.PollAnswerBytes, ByteSize(64 << 20)},
 		{"system.logging.level", cfg.System.Logging.Level, "info"},
 		{"system.topic.max_size", cfg.System.Topic.MaxSize, Unlimited},
 		{"system.topic.message_expiry", cfg.System.Topic.MessageExpiry.Std(), time.Duration(0)},

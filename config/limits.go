@@ -12,10 +12,13 @@ type ResourceLimits struct {
 	// the binary transports hold at once; 0 means no cap.
 	RequestMemory ByteSize `koanf:"request_memory"`
 	// RequestMemoryWait is how long a payload waits for room.
-	RequestMemoryWait Duration     `koanf:"request_memory_wait"`
-	Binary            BinaryLimits `koanf:"binary"`
-	QUIC              QUICLimits   `koanf:"quic"`
-	HTTP              HTTPLimits   `koanf:"http"`
+	RequestMemoryWait Duration `koanf:"request_memory_wait"`
+	// PollAnswerBytes caps the messages of one poll answer, whatever the
+	// count asked (a first message larger than it still goes out whole).
+	PollAnswerBytes ByteSize     `koanf:"poll_answer_bytes"`
+	Binary          BinaryLimits `koanf:"binary"`
+	QUIC            QUICLimits   `koanf:"quic"`
+	HTTP            HTTPLimits   `koanf:"http"`
 }
 
 // BinaryLimits is [limits.binary]: TCP and QUIC request timeouts.
@@ -56,6 +59,9 @@ func (v *validator) limits(c *Config) {
 			"must be 0 or at least system.limits.max_message_size + 2 MiB (%d bytes), got %s", c.maxSendFrame(), l.RequestMemory)
 		v.positiveWhen(true, "limits.request_memory_wait", l.RequestMemoryWait)
 	}
+	// An answer is sent in one frame whose length is a u32; 1 GiB keeps
+	// any answer (the cap plus one message past it) well inside it.
+	v.sizeBetween("limits.poll_answer_bytes", l.PollAnswerBytes, 64<<10, 1<<30)
 	v.positiveWhen(true, "limits.http.read_timeout", l.HTTP.ReadTimeout)
 	v.positiveWhen(true, "limits.http.idle_timeout", l.HTTP.IdleTimeout)
 }

@@ -20,6 +20,7 @@ func TestBadFiles(t *testing.T) {
 		{"wrong type", "[tcp]\nmax_connections = \"many\"\n", "tcp.max_connections", "not an integer"},
 		{"bad duration", "[system.durability]\nmode = \"interval\"\ninterval = \"fast\"\n", "system.durability.interval", ""},
 		{"size out of range", "[system.limits]\nmax_name_length = 1000\n", "system.limits.max_name_length", "between 1 and 255"},
+		{"poll answer cap too small", "[limits]\npoll_answer_bytes = \"1 KiB\"\n", "limits.poll_answer_bytes", "between 64 KiB and 1 GiB"},
 		{"bad address", "[http]\naddress = \"localhost\"\n", "http.address", "not host:port"},
 		{"bad policy", "[config]\nunknown_keys = \"ignore\"\n", "config.unknown_keys", "unknown policy"},
 		{"cluster without name", "[cluster]\nenabled = true\nname = \"\"\n", "cluster.name", "must not be empty"},

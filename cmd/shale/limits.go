@@ -6,7 +6,7 @@ import (
 )
 
 // brokerLimits maps [limits] and tcp.max_connections onto the broker's
-// connection and request-memory limits.
+// connection, request-memory and poll answer limits.
 func brokerLimits(cfg *config.Config) broker.Limits {
 	l := cfg.Limits
 	return broker.Limits{
@@ -18,5 +18,6 @@ func brokerLimits(cfg *config.Config) broker.Limits {
 		MaxConnectionsPerAddress: l.MaxConnectionsPerAddress,
 		RequestMemory:            int64(min(uint64(l.RequestMemory), 1<<62)),
 		RequestMemoryWait:        l.RequestMemoryWait.Std(),
+		PollAnswerBytes:          int(l.PollAnswerBytes), // at most 1 GiB (config/limits.go)
 	}
 }
