@@ -9,7 +9,7 @@ var messageCommands = []command{
 	handle(wire.CmdSendMessages, needsLogin, func(s *Server, sess *broker.Session, r *wire.SendMessages, out []byte) ([]byte, error) {
 		return out, s.broker.Send(sess, ident(r.Stream), ident(r.Topic), partitioning(r.Partitioning), r.Messages, int(r.Count))
 	}),
-	handle(wire.CmdPollMessages, needsLogin, func(s *Server, sess *broker.Session, r *wire.PollMessages, out []byte) ([]byte, error) {
+	handleHeld(wire.CmdPollMessages, needsLogin, func(s *Server, sess *broker.Session, r *wire.PollMessages, out []byte, hold *broker.AnswerHold) ([]byte, error) {
 		head := len(out)
 		out = wire.AppendPolledHeader(out, 0, 0, 0)
 		res, out, err := s.broker.PollMessages(sess, broker.Poll{
@@ -21,6 +21,7 @@ var messageCommands = []command{
 			Value:      r.Strategy.Value,
 			Count:      r.Count,
 			AutoCommit: r.AutoCommit,
+			Hold:       hold,
 		}, out)
 		if err != nil {
 			return out[:head], err

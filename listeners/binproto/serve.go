@@ -109,6 +109,7 @@ func (s *Server) ServeConn(conn Conn, sess *broker.Session) error {
 	}
 	r := bufio.NewReaderSize(rd, 64<<10)
 	w := bufio.NewWriterSize(wr, 64<<10)
+	hold := new(broker.AnswerHold) // requests are served one at a time
 	var hdr [wire.RequestHeaderSize]byte
 	for {
 		// Between frames: the idle timeout, if any; from the first byte
@@ -135,7 +136,7 @@ func (s *Server) ServeConn(conn Conn, sess *broker.Session) error {
 			// connection; it is not served (the listener sends the notice).
 			return ErrDraining
 		}
-		keep, err := s.serveFrame(r, w, hdr, sess)
+		keep, err := s.serveFrame(r, w, hdr, sess, hold)
 		if err != nil {
 			return err
 		}
@@ -156,15 +157,17 @@ func (s *Server) ServeStream(rw io.ReadWriter, sess *broker.Session) error {
 		return err
 	}
 	w := bufio.NewWriterSize(rw, 16<<10)
-	if _, err := s.serveFrame(rw, w, hdr, sess); err != nil {
+	if _, err := s.serveFrame(rw, w, hdr, sess, new(broker.AnswerHold)); err != nil {
 		return err
 	}
 	return w.Flush()
 }
 
 // serveFrame handles one frame whose 8-byte header was read. It reports
-// whether the connection may continue.
-func (s *Server) serveFrame(r io.Reader, w io.Writer, hdr [8]byte, sess *broker.Session) (keep bool, err error) {
+// whether the connection may continue. hold is the room the answer takes
+// under the memory budget; it is released once the answer is written (into
+// w, whose buffer is smaller than the answers that take room).
+func (s *Server) serveFrame(r io.Reader, w io.Writer, hdr [8]byte, sess *broker.Session, hold *broker.AnswerHold) (keep bool, err error) {
 	length := binary.LittleEndian.Uint32(hdr[0:4])
 	code := wire.Command(binary.LittleEndian.Uint32(hdr[4:8]))
 	if length < 4 {
@@ -212,7 +215,8 @@ func (s *Server) serveFrame(r io.Reader, w io.Writer, hdr [8]byte, sess *broker.
 	start := time.Now()
 	out := s.getBuf()
 	defer s.putBuf(out)
-	resp, herr := s.dispatch(sess, code, buf, (*out)[:wire.ResponseHeaderSize])
+	defer hold.Release()
+	resp, herr := s.dispatch(sess, code, buf, (*out)[:wire.ResponseHeaderSize], hold)
 	*out = resp[:0]
 	s.broker.RequestServed(s.opts.Transport, commandName(code), time.Since(start))
 	if herr != nil {

@@ -18,12 +18,18 @@ type command struct {
 	// (unauthenticated) until the session has logged in.
 	public bool
 	// run decodes the payload, checks the session and runs the handler.
-	run func(s *Server, sess *broker.Session, payload, out []byte) ([]byte, error)
+	// hold is the frame's room under the memory budget (PollMessages),
+	// released once the answer is written.
+	run func(s *Server, sess *broker.Session, payload, out []byte, hold *broker.AnswerHold) ([]byte, error)
 }
 
 // handler runs one decoded request on the broker and appends the success
 // payload to out (which already holds the 8-byte response header).
 type handler[R any] func(s *Server, sess *broker.Session, r R, out []byte) ([]byte, error)
+
+// heldHandler is a handler whose answer may hold room under the memory
+// budget until it is written (PollMessages).
+type heldHandler[R any] func(s *Server, sess *broker.Session, r R, out []byte, hold *broker.AnswerHold) ([]byte, error)
 
 // Whether a command needs a logged-in session.
 const (
@@ -39,8 +45,18 @@ func handle[T any, R interface {
 	*T
 	wire.Request
 }](code wire.Command, isPublic bool, h handler[R]) command {
+	return handleHeld(code, isPublic, func(s *Server, sess *broker.Session, r R, out []byte, _ *broker.AnswerHold) ([]byte, error) {
+		return h(s, sess, r, out)
+	})
+}
+
+// handleHeld is handle for a handler that takes the frame's AnswerHold.
+func handleHeld[T any, R interface {
+	*T
+	wire.Request
+}](code wire.Command, isPublic bool, h heldHandler[R]) command {
 	return command{code: code, name: code.String(), public: isPublic,
-		run: func(s *Server, sess *broker.Session, payload, out []byte) ([]byte, error) {
+		run: func(s *Server, sess *broker.Session, payload, out []byte, hold *broker.AnswerHold) ([]byte, error) {
 			var req T
 			r := R(&req)
 			if err := r.Decode(payload); err != nil {
@@ -49,7 +65,7 @@ func handle[T any, R interface {
 			if !isPublic && !sess.Authenticated() {
 				return out, wire.ErrUnauthenticated
 			}
-			return h(s, sess, r, out)
+			return h(s, sess, r, out, hold)
 		}}
 }
 
@@ -82,7 +98,7 @@ func commandName(code wire.Command) string {
 // dispatch runs one request payload through its table entry. A panic in a
 // handler is answered 1 (error), logged and counted (panics.go), and the
 // connection lives on.
-func (s *Server) dispatch(sess *broker.Session, code wire.Command, payload, out []byte) (resp []byte, err error) {
+func (s *Server) dispatch(sess *broker.Session, code wire.Command, payload, out []byte, hold *broker.AnswerHold) (resp []byte, err error) {
 	c := table[code]
 	if c == nil {
 		return out, wire.ErrInvalidCommand
@@ -93,5 +109,5 @@ func (s *Server) dispatch(sess *broker.Session, code wire.Command, payload, out 
 		}
 	}()
 	injectPanic(c.name)
-	return c.run(s, sess, payload, out)
+	return c.run(s, sess, payload, out, hold)
 }

@@ -63,16 +63,18 @@ func (s *Server) poll(c *fiber.Ctx) error {
 	// The stored messages land in a pooled buffer: they are rendered into
 	// the JSON answer below and not referenced after this handler.
 	bp := pollBufs.Get().(*[]byte)
+	hold := new(broker.AnswerHold)
 	res, msgs, err := s.b.PollMessages(session(c), broker.Poll{
 		Consumer: consumerID(c.Query("consumer_id")), Stream: ident(c, "stream_id"), Topic: ident(c, "topic_id"),
-		Partition: &pid, Strategy: strategy, Value: value, Count: count, AutoCommit: auto,
+		Partition: &pid, Strategy: strategy, Value: value, Count: count, AutoCommit: auto, Hold: hold,
 	}, (*bp)[:0])
 	defer putPollBuf(bp, msgs)
 	if err != nil {
+		hold.Release()
 		return err
 	}
 	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
-	return c.Send(appendPolledJSON(make([]byte, 0, len(msgs)*4/3+256), res, msgs))
+	return sendHeld(c, appendPolledJSON(make([]byte, 0, len(msgs)*4/3+256), res, msgs), hold)
 }
 
 // appendPolledJSON renders a poll result (docs/protocol/http.md §4.10.1). An empty result
