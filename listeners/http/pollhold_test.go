@@ -1,0 +1,97 @@
+package http
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	nethttp "net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shalemq/shale/broker"
+	"github.com/shalemq/shale/broker/brokertest"
+	"github.com/shalemq/shale/kv/kvtest"
+	"github.com/shalemq/shale/wire"
+)
+
+// TestPollAnswerHeldUntilWritten: an HTTP poll answer holds its bytes
+// under the request memory budget until the client has read it, keeps
+// its Content-Length, and gives the room back once sent.
+func TestPollAnswerHeldUntilWritten(t *testing.T) {
+	const n, payload = 16, 1 << 20
+	env := brokertest.NewWithOptions(t, broker.Options{Limits: broker.Limits{RequestMemory: 64 << 20, PollAnswerBytes: 64 << 20}})
+	b := env.Broker
+	srv, err := New(b, Options{Address: "127.0.0.1:0",
+		JWT: JWT{Issuer: "iggy.apache.org", Audience: "iggy.apache.org", ValidIssuers: []string{"iggy.apache.org"},
+			ValidAudiences: []string{"iggy.apache.org"}, Expiry: time.Hour, Secret: []byte("0123456789abcdef0123456789abcdef")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	brokertest.Serve(t, srv.Serve, srv.Shutdown)
+	if _, err := b.CreateStream(env.Root, "s"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.CreateTopic(env.Root, broker.ByID(0), broker.TopicSpec{Name: "t", PartitionsCount: 1, Compression: 1}); err != nil {
+		t.Fatal(err)
+	}
+	var msgs []byte
+	for range n {
+		msgs = wire.AppendSendMessage(msgs, make([]byte, 16), 1, bytes.Repeat([]byte{'p'}, payload), nil)
+	}
+	if err := b.Send(env.Root, broker.ByID(0), broker.ByID(0), broker.Partitioning{Kind: broker.PartitionID}, msgs, n); err != nil {
+		t.Fatal(err)
+	}
+	answer := int64(n * (wire.MessageHeaderSize + payload))
+
+	resp, err := nethttp.Post("http://"+srv.Addr()+"/users/login", "application/json",
+		strings.NewReader(`{"username":"`+brokertest.RootUser+`","password":"`+brokertest.RootPassword+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var id struct {
+		AccessToken struct{ Token string } `json:"access_token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&id); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("login: %d %v", resp.StatusCode, err)
+	}
+	resp.Body.Close()
+
+	c, err := net.Dial("tcp", srv.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Fprintf(c, "GET /streams/0/topics/0/messages?consumer_id=1&partition_id=0&kind=first&count=4294967295 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n\r\n", id.AccessToken.Token)
+	// Once the answer's first bytes arrive, the server is writing it; the
+	// JSON of 16 MiB of messages cannot all sit in the sockets' buffers
+	// while nothing more is read, so the write stalls with the room held.
+	_ = c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	resp, err = nethttp.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if held := b.RequestMemoryHeld(); held != answer {
+		t.Fatalf("%d bytes held while the answer is being written, want %d", held, answer)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, resp.ContentLength))
+	if err != nil || resp.StatusCode != 200 || resp.ContentLength <= answer || int64(len(body)) != resp.ContentLength {
+		t.Fatalf("answer: %d, Content-Length %d, read %d bytes, %v", resp.StatusCode, resp.ContentLength, len(body), err)
+	}
+	var polled struct{ Count int }
+	if err := json.Unmarshal(body, &polled); err != nil || polled.Count != n {
+		t.Fatalf("answer holds %d messages (%v), want %d", polled.Count, err, n)
+	}
+	kvtest.WaitFor(t, 20*time.Second, func() error {
+		if held := b.RequestMemoryHeld(); held != 0 {
+			return fmt.Errorf("%d bytes still held after the answer was read", held)
+		}
+		return nil
+	})
+}
