@@ -35,10 +35,10 @@ type groConn struct {
 }
 
 const (
-	groBatch    = 8         // datagrams per receive call, as quic-go reads
-	groDatagram = 64 << 10  // the largest a UDP datagram can be
-	groOOB      = 128       // room for ECN, packet info and the GRO size
-	solUDP      = 17        // SOL_UDP
+	groBatch    = 8        // datagrams per receive call, as quic-go reads
+	groDatagram = 64 << 10 // the largest a UDP datagram can be
+	groOOB      = 128      // room for ECN, packet info and the GRO size
+	solUDP      = 17       // SOL_UDP
 )
 
 // withGRO turns GRO on for c and wraps it, or returns c unchanged where the
