@@ -55,11 +55,28 @@ func (h *AnswerHold) Grow(total int) bool {
 	if want <= 0 {
 		return true
 	}
+	// A step ahead, so a long answer asks the budget once per step rather
+	// than once per storage chunk; trim gives back what it did not use.
+	if ahead := want + holdStep; h.m.tryAcquire(ahead) {
+		h.n += ahead
+		return true
+	}
 	if !h.m.tryAcquire(want) {
 		return false
 	}
 	h.n += want
 	return true
+}
+
+// holdStep is how far ahead of the answer Grow takes room.
+const holdStep = 256 << 10
+
+// trim gives back the room taken ahead of an answer of size bytes.
+func (h *AnswerHold) trim(size int) {
+	if extra := h.n - int64(size); h.n > 0 && extra > 0 {
+		h.m.release(extra)
+		h.n = int64(size)
+	}
 }
 
 // wait takes room for an answer of total bytes, waiting in turn with the
@@ -101,6 +118,9 @@ func (b *Broker) pollPartition(part *log.Partition, req log.PollRequest, hold *A
 	}
 	before := len(dst)
 	res, dst, err := part.Poll(dst, req)
+	if hold != nil {
+		hold.trim(len(dst) - before)
+	}
 	if err != nil {
 		var nr *log.NoRoomError
 		if !errors.As(err, &nr) {
@@ -114,6 +134,7 @@ func (b *Broker) pollPartition(part *log.Partition, req log.PollRequest, hold *A
 				return res, dst[:before], fmt.Errorf("no room for a poll answer of %d bytes under the request memory limit: %w", nr.Bytes, wire.ErrError)
 			}
 			res, dst, err = part.Poll(dst[:before], req)
+			hold.trim(len(dst) - before)
 		}
 		if err != nil {
 			return res, dst, err

@@ -1,0 +1,59 @@
+package broker_test
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/shalemq/shale/broker"
+	"github.com/shalemq/shale/broker/brokertest"
+	"github.com/shalemq/shale/wire"
+)
+
+// BenchmarkPollAnswer polls 1,000 messages of 1 KB (a 1 MiB answer, over
+// 16 KiB chunks) as a consumer catching up does: with the answer's room
+// taken from the memory budget chunk by chunk and given back (held, as the
+// listeners poll), and without (free). The difference is what the budget
+// costs a poll; neither allocates per message.
+func BenchmarkPollAnswer(b *testing.B) {
+	e := brokertest.NewWithOptions(b, broker.Options{Limits: broker.Limits{RequestMemory: 256 << 20, PollAnswerBytes: 64 << 20}})
+	br := e.Broker
+	if _, err := br.CreateStream(e.Root, "s"); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := br.CreateTopic(e.Root, broker.ByID(0), broker.TopicSpec{Name: "t", PartitionsCount: 1, Compression: 1}); err != nil {
+		b.Fatal(err)
+	}
+	var msgs []byte
+	for range 1000 {
+		msgs = wire.AppendSendMessage(msgs, make([]byte, 16), 1, bytes.Repeat([]byte{'p'}, 1000), nil)
+	}
+	if err := br.Send(e.Root, broker.ByID(0), broker.ByID(0), broker.Partitioning{Kind: broker.PartitionID}, msgs, 1000); err != nil {
+		b.Fatal(err)
+	}
+	part := uint32(0)
+	for _, held := range []bool{false, true} {
+		name := "free"
+		if held {
+			name = "held"
+		}
+		b.Run(name, func(b *testing.B) {
+			var hold broker.AnswerHold
+			req := broker.Poll{Consumer: broker.Consumer{ID: broker.ByID(1)}, Stream: broker.ByID(0), Topic: broker.ByID(0),
+				Partition: &part, Strategy: broker.StrategyFirst, Count: 1000}
+			if held {
+				req.Hold = &hold
+			}
+			var buf []byte
+			b.ReportAllocs()
+			for b.Loop() {
+				res, out, err := br.PollMessages(e.Root, req, buf[:0])
+				if err != nil || res.Count != 1000 {
+					b.Fatal(res, err)
+				}
+				hold.Release()
+				buf = out
+			}
+			b.SetBytes(int64(len(buf)))
+		})
+	}
+}
