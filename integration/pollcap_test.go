@@ -135,7 +135,7 @@ func TestPollAnswerCap(t *testing.T) {
 		{"tcp", func(k wire.PollKind, v uint64) int { return binaryPoll(c, 1, k, v) }},
 		{"quic", func(k wire.PollKind, v uint64) int { return binaryPoll(q, 2, k, v) }},
 		{"http", func(k wire.PollKind, v uint64) int {
-			kind := map[wire.PollKind]string{wire.PollNext: "next", wire.PollOffset: "offset"}[k]
+			kind := map[wire.PollKind]string{wire.PollNext: "next", wire.PollOffset: "offset", wire.PollLast: "last"}[k]
 			return httpPoll(3, kind, v)
 		}},
 	}
@@ -144,6 +144,12 @@ func TestPollAnswerCap(t *testing.T) {
 		// From an offset: as many as fit.
 		if n := p.poll(wire.PollOffset, 5); n != perPoll {
 			t.Fatalf("%s: a poll from offset 5 answered %d messages, want %d", p.name, n, perPoll)
+		}
+		// Last: the newest that fit.
+		read[who] = nil
+		p.poll(wire.PollLast, 0)
+		if got, want := fmt.Sprint(read[who]), fmt.Sprint(seqFrom(total-perPoll, total)); got != want {
+			t.Fatalf("%s: last answered %s, want %s", p.name, got, want)
 		}
 		read[who] = nil
 		// Next in a loop until the end.
@@ -167,8 +173,17 @@ func TestPollAnswerCap(t *testing.T) {
 			t.Errorf("%s: answers of %v messages, want %s", p.name, counts, want)
 		}
 	}
-	// Per transport: the offset poll and the first two Next polls were cut.
-	if v, _ := value(scrape(t, s), "shale_poll_answers_limited_total", map[string]string{"reason": "poll_answer_bytes"}); v != 9 {
-		t.Errorf("shale_poll_answers_limited_total{reason=poll_answer_bytes} = %v, want 9", v)
+	// Per transport: the offset and last polls and the first two Next polls
+	// were cut.
+	if v, _ := value(scrape(t, s), "shale_poll_answers_limited_total", map[string]string{"reason": "poll_answer_bytes"}); v != 12 {
+		t.Errorf("shale_poll_answers_limited_total{reason=poll_answer_bytes} = %v, want 12", v)
 	}
+}
+
+func seqFrom(from, to int) []uint64 {
+	var s []uint64
+	for i := from; i < to; i++ {
+		s = append(s, uint64(i))
+	}
+	return s
 }

@@ -1,6 +1,11 @@
 package log
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/shalemq/shale/kv"
+	"github.com/shalemq/shale/wire"
+)
 
 // Cut says why a poll's answer ended before the count asked while more
 // messages were there to read.
@@ -75,4 +80,68 @@ func (a *answer) fit(s *span) bool {
 	a.size += s.end - s.begin
 	a.last = s.first + uint64(s.count) - 1
 	return true
+}
+
+// newestFitting returns where a Last poll of [from, to) starts under a cap
+// of limit bytes: the first of the newest messages of the range whose bytes
+// fit in limit, and never after the newest one. Reading forward from from
+// would answer the oldest of the range instead. It walks the chunks back
+// from to, reading each value once (the read that follows finds them
+// cached).
+func (p *Partition) newestFitting(it *kv.Iter, from, to uint64, limit int) (uint64, error) {
+	room := limit
+	start := to // the first offset taken so far
+	key := messageKey(make([]byte, 0, msgKeyLen), p.streamID, p.topicID, p.id, to)
+	for ok := it.SeekLT(key); ok; ok = it.Prev() {
+		chunkFirst := kv.U64At(it.Key(), msgKeyOffsetAt)
+		v, err := it.Value()
+		if err != nil {
+			return from, err
+		}
+		// The chunk's messages in [from, start), and their bytes.
+		begin := -1
+		pos, off := 0, chunkFirst
+		mi := wire.NewMessageIter(v)
+		for m, ok := mi.Next(); ok && off < start; m, ok = mi.Next() {
+			if begin < 0 && off >= from {
+				begin = pos
+			}
+			pos += len(m)
+			off++
+		}
+		if err := mi.Err(); err != nil {
+			return from, fmt.Errorf("partition %d chunk at %d: %w", p.id, chunkFirst, err)
+		}
+		if begin < 0 {
+			return start, nil
+		}
+		if span := pos - begin; span <= room {
+			room -= span
+			start = max(chunkFirst, from)
+			if chunkFirst <= from {
+				return from, nil
+			}
+			continue
+		}
+		// The cap falls inside this chunk: skip its older messages until the
+		// rest fits; when none fits and nothing was taken yet, the newest
+		// message goes alone.
+		rest, o := pos-begin, max(chunkFirst, from)
+		mi = wire.NewMessageIter(v[begin:pos])
+		for m, ok := mi.Next(); ok; m, ok = mi.Next() {
+			if rest <= room {
+				return o, nil
+			}
+			rest -= len(m)
+			o++
+		}
+		if start == to {
+			return to - 1, nil
+		}
+		return start, nil
+	}
+	if err := it.Error(); err != nil {
+		return from, err
+	}
+	return start, nil
 }

@@ -88,12 +88,22 @@ func TestPollMaxBytes(t *testing.T) {
 		{"cap below one message", 4, 100, 10, seq(4, 5), log.CutMaxBytes, msgLen},
 		{"last message, cap below it", 11, 100, 10, seq(11, 12), log.CutNone, msgLen},
 		{"count ends first", 3, 2, 3 * msgLen, seq(3, 5), log.CutNone, 2 * msgLen},
+		// Last (from = lastFrom): the newest messages that fit.
+		{"last, cap inside a chunk", lastFrom, 100, 4*msgLen + 10, seq(8, 12), log.CutMaxBytes, 4 * msgLen},
+		{"last, cap inside the newest chunk", lastFrom, 5, 2*msgLen + 10, seq(10, 12), log.CutMaxBytes, 2 * msgLen},
+		{"last, cap at a chunk edge", lastFrom, 12, 6 * msgLen, seq(6, 12), log.CutMaxBytes, 6 * msgLen},
+		{"last, cap below one message", lastFrom, 12, 10, seq(11, 12), log.CutMaxBytes, msgLen},
+		{"last, all fit", lastFrom, 5, 5 * msgLen, seq(7, 12), log.CutNone, 5 * msgLen},
+		{"last, everything fits", lastFrom, 100, 12 * msgLen, seq(0, 12), log.CutNone, 12 * msgLen},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			prefix := []byte("keep")
-			res, out, err := p.Poll(append([]byte(nil), prefix...), log.PollRequest{
-				Strategy: log.StrategyOffset, Value: c.from, Count: c.count, MaxBytes: c.max})
+			req := log.PollRequest{Strategy: log.StrategyOffset, Value: c.from, Count: c.count, MaxBytes: c.max}
+			if c.from == lastFrom {
+				req.Strategy, req.Value = log.StrategyLast, 0
+			}
+			res, out, err := p.Poll(append([]byte(nil), prefix...), req)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -117,6 +127,9 @@ func TestPollMaxBytes(t *testing.T) {
 	}
 }
 
+// lastFrom marks a case of TestPollMaxBytes that polls with StrategyLast.
+const lastFrom = 1 << 40
+
 func seq(from, to uint64) []uint64 {
 	var s []uint64
 	for o := from; o < to; o++ {
@@ -132,6 +145,11 @@ func TestPollMaxBytesOversize(t *testing.T) {
 	big, n := batch(nil, []string{payloadOf(2, 20_000)})
 	if _, err := p.Append(big, n); err != nil {
 		t.Fatal(err)
+	}
+	// Last: the newest message goes alone when it is larger than the cap.
+	res, out, err := p.Poll(nil, log.PollRequest{Strategy: log.StrategyLast, Count: 3, MaxBytes: 5000})
+	if err != nil || fmt.Sprint(offsetsIn(t, out)) != "[2]" || res.Cut != log.CutMaxBytes {
+		t.Fatalf("last 3 under a cap below the newest: %v, cut %d, %v", offsetsIn(t, out), res.Cut, err)
 	}
 	tail, n := batch(nil, []string{payloadOf(3, 1000)})
 	if _, err := p.Append(tail, n); err != nil {

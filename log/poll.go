@@ -127,8 +127,20 @@ func (p *Partition) Poll(dst []byte, req PollRequest) (PollResult, []byte, error
 	if n := uint64(req.Count); durable-start > n {
 		end = start + n
 	}
+	shifted := false
+	if req.Strategy == StrategyLast && req.MaxBytes > 0 {
+		// The newest messages that fit, rather than the oldest of them.
+		newest, err := p.newestFitting(it, start, end, req.MaxBytes)
+		if err != nil {
+			return res, dst, err
+		}
+		start, shifted = newest, newest > start
+	}
 	a := answer{max: req.MaxBytes, room: req.Room}
 	dst, err = p.read(it, dst, start, end, &a)
+	if shifted && a.cut == CutNone {
+		a.cut = CutMaxBytes
+	}
 	res.Count, res.LastOffset, res.Cut = a.count, a.last, a.cut
 	if err != nil {
 		return res, dst, err
