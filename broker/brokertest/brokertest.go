@@ -1,6 +1,7 @@
 package brokertest
 
 import (
+	"bytes"
 	"testing"
 
 	"github.com/shalemq/shale/broker"
@@ -8,6 +9,7 @@ import (
 	"github.com/shalemq/shale/kv"
 	"github.com/shalemq/shale/kv/kvtest"
 	"github.com/shalemq/shale/log"
+	"github.com/shalemq/shale/wire"
 )
 
 // Root credentials of the test broker.
@@ -65,4 +67,26 @@ func (e *Env) Session(t testing.TB) *broker.Session {
 	s := e.Broker.OpenSession(broker.TransportTCP, "127.0.0.1:1")
 	t.Cleanup(func() { e.Broker.CloseSession(s) })
 	return s
+}
+
+// Fill creates stream "s" with topic "t" of one partition (ids 0) and
+// stores n messages of payload bytes each in it. It returns the bytes a
+// poll of all of them answers (headers and payloads).
+func (e *Env) Fill(t testing.TB, n, payload int) int64 {
+	t.Helper()
+	b := e.Broker
+	if _, err := b.CreateStream(e.Root, "s"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.CreateTopic(e.Root, broker.ByID(0), broker.TopicSpec{Name: "t", PartitionsCount: 1, Compression: 1}); err != nil {
+		t.Fatal(err)
+	}
+	var msgs []byte
+	for range n {
+		msgs = wire.AppendSendMessage(msgs, make([]byte, 16), 1, bytes.Repeat([]byte{'p'}, payload), nil)
+	}
+	if err := b.Send(e.Root, broker.ByID(0), broker.ByID(0), broker.Partitioning{Kind: broker.PartitionID}, msgs, n); err != nil {
+		t.Fatal(err)
+	}
+	return int64(n * (wire.MessageHeaderSize + payload))
 }

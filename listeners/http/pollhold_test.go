@@ -2,7 +2,6 @@ package http
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,7 +14,6 @@ import (
 	"github.com/shalemq/shale/broker"
 	"github.com/shalemq/shale/broker/brokertest"
 	"github.com/shalemq/shale/kv/kvtest"
-	"github.com/shalemq/shale/wire"
 )
 
 // TestPollAnswerHeldUntilWritten: an HTTP poll answer holds its bytes
@@ -35,20 +33,7 @@ func TestPollAnswerHeldUntilWritten(t *testing.T) {
 		t.Fatal(err)
 	}
 	brokertest.Serve(t, srv.Serve, srv.Shutdown)
-	if _, err := b.CreateStream(env.Root, "s"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := b.CreateTopic(env.Root, broker.ByID(0), broker.TopicSpec{Name: "t", PartitionsCount: 1, Compression: 1}); err != nil {
-		t.Fatal(err)
-	}
-	var msgs []byte
-	for range n {
-		msgs = wire.AppendSendMessage(msgs, make([]byte, 16), 1, bytes.Repeat([]byte{'p'}, payload), nil)
-	}
-	if err := b.Send(env.Root, broker.ByID(0), broker.ByID(0), broker.Partitioning{Kind: broker.PartitionID}, msgs, n); err != nil {
-		t.Fatal(err)
-	}
-	answer := int64(n * (wire.MessageHeaderSize + payload))
+	answer := env.Fill(t, n, payload)
 
 	resp, err := nethttp.Post("http://"+srv.Addr()+"/users/login", "application/json",
 		strings.NewReader(`{"username":"`+brokertest.RootUser+`","password":"`+brokertest.RootPassword+`"}`))

@@ -1,7 +1,6 @@
 package tcp
 
 import (
-	"bytes"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -23,20 +22,7 @@ func TestPollAnswerHeldUntilWritten(t *testing.T) {
 	const n, payload = 16, 1 << 20
 	env, addr := serveLimited(t, broker.Limits{RequestMemory: 64 << 20, PollAnswerBytes: 64 << 20}, binproto.Options{})
 	b := env.Broker
-	if _, err := b.CreateStream(env.Root, "s"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := b.CreateTopic(env.Root, broker.ByID(0), broker.TopicSpec{Name: "t", PartitionsCount: 1, Compression: 1}); err != nil {
-		t.Fatal(err)
-	}
-	var msgs []byte
-	for range n {
-		msgs = wire.AppendSendMessage(msgs, make([]byte, 16), 1, bytes.Repeat([]byte{'p'}, payload), nil)
-	}
-	if err := b.Send(env.Root, broker.ByID(0), broker.ByID(0), broker.Partitioning{Kind: broker.PartitionID}, msgs, n); err != nil {
-		t.Fatal(err)
-	}
-	answer := int64(n * (wire.MessageHeaderSize + payload))
+	answer := env.Fill(t, n, payload)
 
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
