@@ -20,16 +20,7 @@ const msgLen = wire.MessageHeaderSize + 1000
 func answerEnv(t *testing.T, n int) *log.Partition {
 	t.Helper()
 	e := newEnv(t, log.Options{ChunkSize: 4096})
-	if _, err := e.l.CreateStream("s"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.l.CreateTopic(0, log.TopicSpec{Name: "t", PartitionsCount: 1}); err != nil {
-		t.Fatal(err)
-	}
-	p, err := e.l.Partition(0, 0, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := e.onePartition()
 	if n > 0 {
 		payloads := make([]string, n)
 		for i := range payloads {

@@ -55,6 +55,23 @@ func (e *env) open() {
 	e.db, e.l = db, l
 }
 
+// onePartition creates stream "s" with topic "t" of one partition and
+// returns that partition (all ids 0).
+func (e *env) onePartition() *log.Partition {
+	e.t.Helper()
+	if _, err := e.l.CreateStream("s"); err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := e.l.CreateTopic(0, log.TopicSpec{Name: "t", PartitionsCount: 1}); err != nil {
+		e.t.Fatal(err)
+	}
+	p, err := e.l.Partition(0, 0, 0)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return p
+}
+
 func (e *env) close() {
 	if e.db != nil {
 		_ = e.db.Close()

@@ -15,16 +15,7 @@ import (
 // still do after a restart.
 func TestTruncateConcurrentWithAppends(t *testing.T) {
 	e := newEnv(t, log.Options{ChunkSize: 4096})
-	if _, err := e.l.CreateStream("s"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.l.CreateTopic(0, log.TopicSpec{Name: "t", PartitionsCount: 1}); err != nil {
-		t.Fatal(err)
-	}
-	p, err := e.l.Partition(0, 0, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := e.onePartition()
 	const producers, appends = 4, 200
 	var wg sync.WaitGroup
 	for w := range producers {
@@ -91,6 +82,7 @@ func TestTruncateConcurrentWithAppends(t *testing.T) {
 	check()
 	e.close()
 	e.open()
+	var err error
 	if p, err = e.l.Partition(0, 0, 0); err != nil {
 		t.Fatal(err)
 	}
@@ -101,16 +93,7 @@ func TestTruncateConcurrentWithAppends(t *testing.T) {
 // refuses truncation with its not-found code.
 func TestTruncateDeletedPartition(t *testing.T) {
 	e := newEnv(t, log.Options{})
-	if _, err := e.l.CreateStream("s"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.l.CreateTopic(0, log.TopicSpec{Name: "t", PartitionsCount: 1}); err != nil {
-		t.Fatal(err)
-	}
-	p, err := e.l.Partition(0, 0, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := e.onePartition()
 	msgs, n := batch(nil, []string{"a", "b"})
 	if _, err := p.Append(msgs, n); err != nil {
 		t.Fatal(err)
