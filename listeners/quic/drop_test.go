@@ -10,22 +10,13 @@ import (
 
 	"github.com/shalemq/shale/broker/brokertest"
 	"github.com/shalemq/shale/client"
-	"github.com/shalemq/shale/listeners/binproto"
-	"github.com/shalemq/shale/listeners/binproto/binprototest"
 )
 
 // TestCloseConns: an open connection is closed with DropCode once its
 // requests are done; the listener goes on accepting, and a new connection
 // is served.
 func TestCloseConns(t *testing.T) {
-	env := brokertest.New(t)
-	ln, err := Listen(binproto.NewServer(env.Broker, binproto.Options{Transport: "quic"}),
-		Options{Address: "127.0.0.1:0", TLS: binprototest.ServerTLS(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- ln.Serve() }()
+	ln := serve(t, brokertest.New(t), Options{})
 	ctx := context.Background()
 	c, err := client.DialQUIC(ctx, ln.Addr(), client.Options{})
 	if err != nil {
@@ -62,11 +53,5 @@ func TestCloseConns(t *testing.T) {
 	defer again.Close()
 	if err := again.Ping(ctx); err != nil {
 		t.Errorf("a new connection after CloseConns: %v", err)
-	}
-	if err := ln.Shutdown(ctx); err != nil {
-		t.Errorf("shutdown: %v", err)
-	}
-	if err := <-served; err != nil {
-		t.Errorf("serve: %v", err)
 	}
 }

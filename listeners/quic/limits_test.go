@@ -12,21 +12,12 @@ import (
 
 	"github.com/shalemq/shale/broker"
 	"github.com/shalemq/shale/broker/brokertest"
-	"github.com/shalemq/shale/listeners/binproto"
-	"github.com/shalemq/shale/listeners/binproto/binprototest"
 	"github.com/shalemq/shale/wire/wiretest"
 )
 
 func serveLimited(t *testing.T, limits broker.Limits, opts Options) string {
 	t.Helper()
-	env := brokertest.NewWithOptions(t, broker.Options{Limits: limits})
-	opts.Address, opts.TLS = "127.0.0.1:0", binprototest.ServerTLS(t)
-	ln, err := Listen(binproto.NewServer(env.Broker, binproto.Options{Transport: "quic"}), opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	brokertest.Serve(t, ln.Serve, ln.Shutdown)
-	return ln.Addr()
+	return serve(t, brokertest.NewWithOptions(t, broker.Options{Limits: limits}), opts).Addr()
 }
 
 func dialRaw(t *testing.T, addr string) *quicgo.Conn {

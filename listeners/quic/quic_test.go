@@ -17,24 +17,25 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // TestListener serves the binprototest conversation over QUIC, one stream
 // per request, with the Rust SDK's transport settings on the client.
 func TestListener(t *testing.T) {
-	env := brokertest.New(t)
-	ln, err := Listen(binproto.NewServer(env.Broker, binproto.Options{Transport: "quic"}),
-		Options{Address: "127.0.0.1:0", TLS: binprototest.ServerTLS(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- ln.Serve() }()
+	ln := serve(t, brokertest.New(t), Options{})
 	c, err := client.DialQUIC(context.Background(), ln.Addr(), client.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer c.Close()
 	binprototest.Exercise(t, c)
-	c.Close()
-	if err := ln.Shutdown(context.Background()); err != nil {
-		t.Errorf("shutdown: %v", err)
+}
+
+// serve starts a listener on a free loopback port with the test
+// certificate over env's broker; it is shut down, and Serve's result
+// checked, when the test ends.
+func serve(t *testing.T, env *brokertest.Env, opts Options) *Listener {
+	t.Helper()
+	opts.Address, opts.TLS = "127.0.0.1:0", binprototest.ServerTLS(t)
+	ln, err := Listen(binproto.NewServer(env.Broker, binproto.Options{Transport: "quic"}), opts)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if err := <-served; err != nil {
-		t.Errorf("serve: %v", err)
-	}
+	brokertest.Serve(t, ln.Serve, ln.Shutdown)
+	return ln
 }
