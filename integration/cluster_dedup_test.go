@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shalemq/shale/client"
 	"github.com/shalemq/shale/wire"
 )
 
@@ -111,41 +112,26 @@ func TestClusterDedupFailover(t *testing.T) {
 // dedupSend sends producer's seqs from..from+n-1 to partition 0 of node i
 // and records them acknowledged.
 func dedupSend(c *Cluster, w *Workload, i int, producer, from uint64, n int) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cl, err := c.Dial(ctx, i, 10*time.Second)
-	if err != nil {
-		return err
-	}
-	defer cl.Close()
-	keys := make([]MsgKey, n)
-	var msgs []byte
-	for j := range keys {
-		keys[j] = MsgKey{Producer: producer, Seq: from + uint64(j)}
-		msgs = wire.AppendSendMessage(msgs, keys[j].ID(), 1, CheckedPayload(keys[j], w.Payload), nil)
-	}
-	if err := cl.Send(ctx, wire.NamedID(w.Stream), wire.NamedID(w.Topic), wire.PartitionID(0), n, msgs); err != nil {
-		return err
-	}
-	w.Ledger.Acked(0, keys)
-	return nil
+	keys, msgs := w.checkedBatch(producer, from, n, 1)
+	return c.OnNode(i, func(ctx context.Context, cl *client.Client) error {
+		if err := cl.Send(ctx, wire.NamedID(w.Stream), wire.NamedID(w.Topic), wire.PartitionID(0), n, msgs); err != nil {
+			return err
+		}
+		w.Ledger.Acked(0, keys)
+		return nil
+	})
 }
 
 // dedupSendZero sends n messages with id 0 (the server gives each a
 // random id) to partition 1 of node i.
 func dedupSendZero(c *Cluster, w *Workload, i int, n int) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cl, err := c.Dial(ctx, i, 10*time.Second)
-	if err != nil {
-		return err
-	}
-	defer cl.Close()
 	var msgs []byte
 	for j := range n {
 		msgs = wire.AppendSendMessage(msgs, make([]byte, 16), 1, []byte(fmt.Sprintf("id zero %d", j)), nil)
 	}
-	return cl.Send(ctx, wire.NamedID(w.Stream), wire.NamedID(w.Topic), wire.PartitionID(1), n, msgs)
+	return c.OnNode(i, func(ctx context.Context, cl *client.Client) error {
+		return cl.Send(ctx, wire.NamedID(w.Stream), wire.NamedID(w.Topic), wire.PartitionID(1), n, msgs)
+	})
 }
 
 // configuredJWTSecret is the [http.jwt] secret TestClusterDedupFailover's

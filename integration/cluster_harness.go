@@ -294,6 +294,19 @@ func (c *Cluster) Dial(ctx context.Context, i int, timeout time.Duration) (*clie
 	return cl, nil
 }
 
+// OnNode runs f with a fresh client of node i, logged in as root, within
+// 30 s; the client is closed after.
+func (c *Cluster) OnNode(i int, f func(context.Context, *client.Client) error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cl, err := c.Dial(ctx, i, 10*time.Second)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	return f(ctx, cl)
+}
+
 func (c *Cluster) adminClient(ctx context.Context, i int) (*client.Client, error) {
 	c.mu.Lock()
 	cl := c.admin[i]

@@ -165,12 +165,7 @@ func (w *Workload) produce(ctx context.Context, producer uint64) {
 				continue
 			}
 		}
-		keys := make([]MsgKey, w.Batch)
-		var msgs []byte
-		for i := range keys {
-			keys[i] = MsgKey{Producer: producer, Seq: seq + uint64(i) + 1}
-			msgs = wire.AppendSendMessage(msgs, keys[i].ID(), uint64(time.Now().UnixMicro()), CheckedPayload(keys[i], w.Payload), nil)
-		}
+		keys, msgs := w.checkedBatch(producer, seq+1, w.Batch, uint64(time.Now().UnixMicro()))
 		for ctx.Err() == nil {
 			if cl == nil {
 				if cl, _ = w.leaderConn(ctx); cl == nil {
@@ -390,4 +385,16 @@ func (w *Workload) compareOffsets(r *CheckReport, reps []Replica) {
 			r.problem("consumer offsets %v on %s, %v on %s", reps[0].Offsets, reps[0].Node, rep.Offsets, rep.Node)
 		}
 	}
+}
+
+// checkedBatch builds n messages of producer with seqs first..first+n-1,
+// each carrying its key's id and checked payload and the timestamp ts.
+func (w *Workload) checkedBatch(producer, first uint64, n int, ts uint64) ([]MsgKey, []byte) {
+	keys := make([]MsgKey, n)
+	var msgs []byte
+	for j := range keys {
+		keys[j] = MsgKey{Producer: producer, Seq: first + uint64(j)}
+		msgs = wire.AppendSendMessage(msgs, keys[j].ID(), ts, CheckedPayload(keys[j], w.Payload), nil)
+	}
+	return keys, msgs
 }

@@ -26,7 +26,7 @@ func storeProbe(t *testing.T, c *Cluster, w *Workload, i int, v uint64) {
 	t.Helper()
 	var err error
 	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		err = onNode(c, i, func(ctx context.Context, cl *client.Client) error { return cl.StoreOffset(ctx, probeRef(w), v) })
+		err = c.OnNode(i, func(ctx context.Context, cl *client.Client) error { return cl.StoreOffset(ctx, probeRef(w), v) })
 		if err == nil {
 			return
 		}
@@ -36,24 +36,12 @@ func storeProbe(t *testing.T, c *Cluster, w *Workload, i int, v uint64) {
 
 // readProbe reads the probe consumer's offset on node i.
 func readProbe(c *Cluster, w *Workload, i int) (v uint64, ok bool, err error) {
-	err = onNode(c, i, func(ctx context.Context, cl *client.Client) error {
+	err = c.OnNode(i, func(ctx context.Context, cl *client.Client) error {
 		off, found, err := cl.Offset(ctx, probeRef(w))
 		v, ok = off.StoredOffset, found
 		return err
 	})
 	return v, ok, err
-}
-
-// onNode runs f with a fresh client of node i.
-func onNode(c *Cluster, i int, f func(context.Context, *client.Client) error) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cl, err := c.Dial(ctx, i, 10*time.Second)
-	if err != nil {
-		return err
-	}
-	defer cl.Close()
-	return f(ctx, cl)
 }
 
 // checkLinearizableOffsets: with node old cut off and nl leading the

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shalemq/shale/client"
 	"github.com/shalemq/shale/wire"
 )
 
@@ -263,21 +264,11 @@ func sendToMinority(t *testing.T, c *Cluster, w *Workload, i int, producer uint6
 // forbidden: the checker fails if any node keeps one.
 func sendRefused(t *testing.T, c *Cluster, w *Workload, i int, producer uint64) error {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cl, err := c.Dial(ctx, i, 10*time.Second)
-	if err != nil {
-		return err
-	}
-	defer cl.Close()
-	keys := make([]MsgKey, w.Batch)
-	var msgs []byte
-	for j := range keys {
-		keys[j] = MsgKey{Producer: producer, Seq: uint64(j + 1)}
-		msgs = wire.AppendSendMessage(msgs, keys[j].ID(), 1, CheckedPayload(keys[j], w.Payload), nil)
-	}
+	keys, msgs := w.checkedBatch(producer, 1, w.Batch, 1)
 	w.Ledger.Forbidden(0, keys)
-	err = cl.Send(ctx, wire.NamedID(w.Stream), wire.NamedID(w.Topic), wire.PartitionID(0), len(keys), msgs)
+	err := c.OnNode(i, func(ctx context.Context, cl *client.Client) error {
+		return cl.Send(ctx, wire.NamedID(w.Stream), wire.NamedID(w.Topic), wire.PartitionID(0), len(keys), msgs)
+	})
 	if err != nil {
 		t.Logf("%s refused a send: %v", c.Nodes[i].Name, err)
 	}
