@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/shalemq/shale/admin"
 	"github.com/shalemq/shale/broker"
@@ -19,8 +18,7 @@ func newDashboard(t *testing.T) *Server {
 	t.Helper()
 	env := brokertest.New(t)
 	srv, err := New(env.Broker, Options{
-		JWT: JWT{Issuer: "iggy.apache.org", Audience: "iggy.apache.org", ValidIssuers: []string{"iggy.apache.org"},
-			ValidAudiences: []string{"iggy.apache.org"}, Expiry: time.Hour, Secret: []byte("0123456789abcdef0123456789abcdef")},
+		JWT:       testJWT(),
 		Dashboard: &admin.Options{Durability: "sync", Version: "test"},
 	})
 	if err != nil {

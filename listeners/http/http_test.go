@@ -236,3 +236,10 @@ func TestUsersTokensSystem(t *testing.T) {
 	a.expect("DELETE", "/users/reader2", "", 204, "")
 	a.expect("DELETE", "/users/0", "", 400, `"id":48`)
 }
+
+// testJWT is the token configuration of the test servers: Iggy's issuer
+// and audience, one hour, a fixed 32-byte secret.
+func testJWT() JWT {
+	return JWT{Issuer: "iggy.apache.org", Audience: "iggy.apache.org", ValidIssuers: []string{"iggy.apache.org"},
+		ValidAudiences: []string{"iggy.apache.org"}, Expiry: time.Hour, Secret: []byte("0123456789abcdef0123456789abcdef")}
+}

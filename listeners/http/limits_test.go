@@ -16,10 +16,14 @@ import (
 // read timeout.
 func serveLimited(t *testing.T, limits broker.Limits, readTimeout time.Duration) string {
 	t.Helper()
-	env := brokertest.NewWithOptions(t, broker.Options{Limits: limits})
-	srv, err := New(env.Broker, Options{Address: "127.0.0.1:0", ReadTimeout: readTimeout,
-		JWT: JWT{Issuer: "iggy.apache.org", Audience: "iggy.apache.org", ValidIssuers: []string{"iggy.apache.org"},
-			ValidAudiences: []string{"iggy.apache.org"}, Expiry: time.Hour, Secret: []byte("0123456789abcdef0123456789abcdef")}})
+	return serveEnv(t, brokertest.NewWithOptions(t, broker.Options{Limits: limits}), readTimeout)
+}
+
+// serveEnv runs a real REST listener over env's broker with the given
+// read timeout, shut down when the test ends.
+func serveEnv(t *testing.T, env *brokertest.Env, readTimeout time.Duration) string {
+	t.Helper()
+	srv, err := New(env.Broker, Options{Address: "127.0.0.1:0", ReadTimeout: readTimeout, JWT: testJWT()})
 	if err != nil {
 		t.Fatal(err)
 	}

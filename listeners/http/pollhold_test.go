@@ -23,19 +23,10 @@ func TestPollAnswerHeldUntilWritten(t *testing.T) {
 	const n, payload = 16, 1 << 20
 	env := brokertest.NewWithOptions(t, broker.Options{Limits: broker.Limits{RequestMemory: 64 << 20, PollAnswerBytes: 64 << 20}})
 	b := env.Broker
-	srv, err := New(b, Options{Address: "127.0.0.1:0",
-		JWT: JWT{Issuer: "iggy.apache.org", Audience: "iggy.apache.org", ValidIssuers: []string{"iggy.apache.org"},
-			ValidAudiences: []string{"iggy.apache.org"}, Expiry: time.Hour, Secret: []byte("0123456789abcdef0123456789abcdef")}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	brokertest.Serve(t, srv.Serve, srv.Shutdown)
+	addr := serveEnv(t, env, 0)
 	answer := env.Fill(t, n, payload)
 
-	resp, err := nethttp.Post("http://"+srv.Addr()+"/users/login", "application/json",
+	resp, err := nethttp.Post("http://"+addr+"/users/login", "application/json",
 		strings.NewReader(`{"username":"`+brokertest.RootUser+`","password":"`+brokertest.RootPassword+`"}`))
 	if err != nil {
 		t.Fatal(err)
@@ -48,7 +39,7 @@ func TestPollAnswerHeldUntilWritten(t *testing.T) {
 	}
 	resp.Body.Close()
 
-	c, err := net.Dial("tcp", srv.Addr())
+	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,6 @@ import (
 	"net/http/httptrace"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/shalemq/shale/kv/kvtest"
 
@@ -54,9 +53,8 @@ func TestPanicBoundary(t *testing.T) {
 	env := brokertest.NewWithOptions(t, broker.Options{Registerer: reg})
 	logs := &kvtest.LogBuffer{}
 	srv, err := New(env.Broker, Options{Address: "127.0.0.1:0",
-		Logger: slog.New(slog.NewTextHandler(logs, nil)),
-		JWT: JWT{Issuer: "iggy.apache.org", Audience: "iggy.apache.org", ValidIssuers: []string{"iggy.apache.org"},
-			ValidAudiences: []string{"iggy.apache.org"}, Expiry: time.Hour, Secret: []byte("0123456789abcdef0123456789abcdef")},
+		Logger:    slog.New(slog.NewTextHandler(logs, nil)),
+		JWT:       testJWT(),
 		Dashboard: &admin.Options{Durability: "sync", Version: "test"},
 	})
 	if err != nil {

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/shalemq/shale/admin"
 	"github.com/shalemq/shale/broker/brokertest"
@@ -17,9 +16,7 @@ import (
 func TestBackupRoute(t *testing.T) {
 	dataDir := t.TempDir()
 	env := brokertest.NewOnDisk(t, dataDir)
-	srv, err := New(env.Broker, Options{JWT: JWT{Issuer: "iggy.apache.org", Audience: "iggy.apache.org",
-		ValidIssuers: []string{"iggy.apache.org"}, ValidAudiences: []string{"iggy.apache.org"}, Expiry: time.Hour,
-		Secret: []byte("0123456789abcdef0123456789abcdef")}})
+	srv, err := New(env.Broker, Options{JWT: testJWT()})
 	if err != nil {
 		t.Fatal(err)
 	}
