@@ -1,12 +1,10 @@
 package broker_test
 
 import (
-	"bytes"
 	"testing"
 
 	"github.com/shalemq/shale/broker"
 	"github.com/shalemq/shale/broker/brokertest"
-	"github.com/shalemq/shale/wire"
 )
 
 // BenchmarkPollAnswer polls 1,000 messages of 1 KB (a 1 MiB answer, over
@@ -17,19 +15,7 @@ import (
 func BenchmarkPollAnswer(b *testing.B) {
 	e := brokertest.NewWithOptions(b, broker.Options{Limits: broker.Limits{RequestMemory: 256 << 20, PollAnswerBytes: 64 << 20}})
 	br := e.Broker
-	if _, err := br.CreateStream(e.Root, "s"); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := br.CreateTopic(e.Root, broker.ByID(0), broker.TopicSpec{Name: "t", PartitionsCount: 1, Compression: 1}); err != nil {
-		b.Fatal(err)
-	}
-	var msgs []byte
-	for range 1000 {
-		msgs = wire.AppendSendMessage(msgs, make([]byte, 16), 1, bytes.Repeat([]byte{'p'}, 1000), nil)
-	}
-	if err := br.Send(e.Root, broker.ByID(0), broker.ByID(0), broker.Partitioning{Kind: broker.PartitionID}, msgs, 1000); err != nil {
-		b.Fatal(err)
-	}
+	e.Fill(b, 1000, 1000)
 	part := uint32(0)
 	for _, held := range []bool{false, true} {
 		name := "free"

@@ -11,20 +11,8 @@ import (
 // messages and consumer worker-1's offset stored at 1.
 func offsetEnv(t testing.TB) (*brokertest.Env, broker.Consumer) {
 	e := brokertest.New(t)
+	e.Fill(t, 3, 1)
 	b := e.Broker
-	if _, err := b.CreateStream(e.Root, "s"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := b.CreateTopic(e.Root, broker.ByID(0), broker.TopicSpec{Name: "t", PartitionsCount: 1, Compression: 1}); err != nil {
-		t.Fatal(err)
-	}
-	var batch []byte
-	for range 3 {
-		batch = append(batch, message("m")...)
-	}
-	if err := b.Send(e.Root, broker.ByName("s"), broker.ByName("t"), broker.Partitioning{Kind: broker.PartitionBalanced}, batch, 3); err != nil {
-		t.Fatal(err)
-	}
 	consumer := broker.Consumer{ID: broker.ByName("worker-1")}
 	if err := b.StoreConsumerOffset(e.Root, consumer, broker.ByID(0), broker.ByID(0), nil, 1); err != nil {
 		t.Fatal(err)
