@@ -1,7 +1,9 @@
 package integration
 
 import (
+	"compress/gzip"
 	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -83,8 +85,11 @@ func TestBenchCommand(t *testing.T) {
 		t.Run(tr, func(t *testing.T) {
 			prefix := tr + "-"
 			out := filepath.Join(dir, tr+"-pp.json")
-			r := run(t, out, "pinned-producer", tr, "--stream-prefix", prefix, "--producers", "2", "--partitions", "2", "-b", "4")
+			prof := filepath.Join(dir, tr+"-pp.pprof")
+			r := run(t, out, "pinned-producer", tr, "--stream-prefix", prefix, "--producers", "2", "--partitions", "2", "-b", "4",
+				"--cpu-profile", prof)
 			check(t, r, "pinned-producer", tr, 2, 2*4*50)
+			checkProfile(t, prof)
 			r = run(t, filepath.Join(dir, tr+"-pc.json"), "pc", "--transport", tr, "--stream-prefix", prefix, "--consumers", "2", "--partitions", "2", "-b", "4")
 			check(t, r, "pinned-consumer", tr, 2, 2*4*50)
 			r = run(t, filepath.Join(dir, tr+"-e2e.json"), "e2e", tr, "--stream-prefix", prefix+"e2e-", "-b", "5")
@@ -154,4 +159,23 @@ func TestBenchCommand(t *testing.T) {
 			}
 		}
 	})
+}
+
+// checkProfile: path holds a CPU profile as Go writes them, a gzipped
+// protocol buffer that go tool pprof reads.
+func checkProfile(t *testing.T, path string) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatalf("--cpu-profile: %v", err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatalf("--cpu-profile wrote no gzipped profile: %v", err)
+	}
+	b, err := io.ReadAll(zr)
+	if err != nil || len(b) == 0 {
+		t.Fatalf("--cpu-profile: %d bytes, %v", len(b), err)
+	}
 }
