@@ -44,6 +44,23 @@ func AppendRequest(dst []byte, r Request) []byte {
 	return dst
 }
 
+// AppendRequestSplit appends r's frame to dst as AppendRequest does, except
+// that the message block of a SendMessages is not copied: it is returned
+// as tail, to be written right after head (the frame's length field counts
+// both). A client sends a large batch with one vectored write instead of
+// copying it into its frame buffer. For other requests tail is nil.
+func AppendRequestSplit(dst []byte, r Request) (head, tail []byte) {
+	s, ok := r.(*SendMessages)
+	if !ok {
+		return AppendRequest(dst, r), nil
+	}
+	start := len(dst)
+	dst = AppendRequestHeader(dst, r.Code(), 0)
+	dst = s.appendHead(dst)
+	binary.LittleEndian.PutUint32(dst[start:], uint32(len(dst)-start-4+len(s.Messages)))
+	return dst, s.Messages
+}
+
 // AppendResponseHeader appends the 8-byte header of a response.
 func AppendResponseHeader(dst []byte, status uint32, payloadLen uint32) []byte {
 	dst = appendU32(dst, status)

@@ -191,6 +191,20 @@ func TestGoldenRequests(t *testing.T) {
 			if enc := wire.AppendRequest(nil, want); !bytes.Equal(enc, f.Bytes) {
 				t.Fatalf("encoded\n %x\nwant\n %x", enc, f.Bytes)
 			}
+			// A client's vectored form: head then tail is the same frame,
+			// with the index block given or computed from the messages.
+			split := []wire.Request{want}
+			if s, ok := want.(*wire.SendMessages); ok {
+				noIdx := *s
+				noIdx.Indexes = nil
+				split = append(split, &noIdx)
+			}
+			for _, r := range split {
+				head, tail := wire.AppendRequestSplit([]byte("x"), r)
+				if enc := append(head[1:], tail...); !bytes.Equal(enc, f.Bytes) {
+					t.Fatalf("split encoded\n %x\nwant\n %x", enc, f.Bytes)
+				}
+			}
 		})
 	}
 	for name := range goldenRequests {

@@ -25,6 +25,12 @@ func (*SendMessages) Code() Command { return CmdSendMessages }
 
 // AppendTo appends the payload: metadata, index block, messages.
 func (s *SendMessages) AppendTo(dst []byte) []byte {
+	return append(s.appendHead(dst), s.Messages...)
+}
+
+// appendHead appends the payload up to the messages: metadata and index
+// block.
+func (s *SendMessages) appendHead(dst []byte) []byte {
 	meta := s.Stream.EncodedSize() + s.Topic.EncodedSize() + s.Partitioning.EncodedSize() + 4
 	dst = appendU32(dst, uint32(meta))
 	dst = s.Stream.AppendTo(dst)
@@ -32,18 +38,26 @@ func (s *SendMessages) AppendTo(dst []byte) []byte {
 	dst = s.Partitioning.AppendTo(dst)
 	dst = appendU32(dst, s.Count)
 	if s.Indexes != nil {
-		dst = append(dst, s.Indexes...)
-	} else {
-		it := NewMessageIter(s.Messages)
-		end := 0
-		for m, ok := it.Next(); ok; m, ok = it.Next() {
-			end += len(m)
-			dst = appendU32(dst, 0)
-			dst = appendU32(dst, uint32(end))
-			dst = appendU64(dst, 0)
-		}
+		return append(dst, s.Indexes...)
 	}
-	return append(dst, s.Messages...)
+	return AppendIndexes(dst, s.Messages)
+}
+
+// AppendIndexes appends the index block of a batch of messages laid out
+// back to back: one entry per message, its end position in the batch with
+// offset and timestamp zero, as the SDKs send it (the server assigns both).
+// A producer that sends the same layout again can compute it once and set
+// SendMessages.Indexes.
+func AppendIndexes(dst, msgs []byte) []byte {
+	it := NewMessageIter(msgs)
+	end := 0
+	for m, ok := it.Next(); ok; m, ok = it.Next() {
+		end += len(m)
+		dst = appendU32(dst, 0)
+		dst = appendU32(dst, uint32(end))
+		dst = appendU64(dst, 0)
+	}
+	return dst
 }
 
 // Decode reads the request and validates the batch in Iggy's order
