@@ -28,11 +28,12 @@ type Options struct {
 	MaxResponse uint32
 }
 
-// transport carries one request frame and returns the status and payload of
-// its response, read into dst when it has the capacity. Implementations
-// serialise as their protocol requires.
+// transport carries one request frame, frame followed by tail (nil for all
+// but large message batches, wire.AppendRequestSplit), and returns the
+// status and payload of its response, read into dst when it has the
+// capacity. Implementations serialise as their protocol requires.
 type transport interface {
-	roundTrip(ctx context.Context, frame, dst []byte) (status uint32, payload []byte, err error)
+	roundTrip(ctx context.Context, frame, tail, dst []byte) (status uint32, payload []byte, err error)
 	close() error
 }
 
@@ -93,8 +94,11 @@ func (c *Client) Do(ctx context.Context, req wire.Request) ([]byte, error) {
 // allocating (and zeroing) a fresh one per response.
 func (c *Client) DoInto(ctx context.Context, req wire.Request, dst []byte) ([]byte, error) {
 	bp := c.pool.Get().(*[]byte)
-	frame := wire.AppendRequest((*bp)[:0], req)
-	status, payload, err := c.t.roundTrip(ctx, frame, dst)
+	frame, tail := wire.AppendRequestSplit((*bp)[:0], req)
+	if len(tail) < splitMin {
+		frame, tail = append(frame, tail...), nil
+	}
+	status, payload, err := c.t.roundTrip(ctx, frame, tail, dst)
 	*bp = frame[:0]
 	c.pool.Put(bp)
 	if err != nil {
@@ -106,20 +110,26 @@ func (c *Client) DoInto(ctx context.Context, req wire.Request, dst []byte) ([]by
 	return payload, nil
 }
 
+// splitMin is the smallest message block a request leaves out of its frame
+// buffer and writes on its own: copying a smaller one costs less than
+// writing from two buffers.
+const splitMin = 16 << 10
+
 // Raw sends arbitrary bytes as one request frame and returns the response
 // status and payload: for tests of malformed input.
 func (c *Client) Raw(ctx context.Context, frame []byte) (uint32, []byte, error) {
-	return c.t.roundTrip(ctx, frame, nil)
+	return c.t.roundTrip(ctx, frame, nil, nil)
 }
 
 type tcpTransport struct {
 	mu   sync.Mutex
 	conn net.Conn
 	r    *bufio.Reader
+	iov  net.Buffers // a frame's head and tail, under mu
 	opts Options
 }
 
-func (t *tcpTransport) roundTrip(ctx context.Context, frame, dst []byte) (uint32, []byte, error) {
+func (t *tcpTransport) roundTrip(ctx context.Context, frame, tail, dst []byte) (uint32, []byte, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	deadline, ok := ctx.Deadline()
@@ -133,7 +143,15 @@ func (t *tcpTransport) roundTrip(ctx context.Context, frame, dst []byte) (uint32
 	} else {
 		_ = t.conn.SetDeadline(time.Time{})
 	}
-	if _, err := t.conn.Write(frame); err != nil {
+	var err error
+	if tail == nil {
+		_, err = t.conn.Write(frame)
+	} else {
+		// One writev on a plain TCP connection; TLS writes each in turn.
+		t.iov = append(t.iov[:0], frame, tail)
+		_, err = t.iov.WriteTo(t.conn)
+	}
+	if err != nil {
 		return 0, nil, err
 	}
 	return readResponse(t.r, t.opts.MaxResponse, dst)

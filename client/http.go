@@ -135,7 +135,11 @@ func (t *httpTransport) do(ctx context.Context, method, path string, body any, e
 var errEmpty = errors.New("empty")
 
 // Responses are rebuilt from JSON; a poll's is appended to dst.
-func (t *httpTransport) roundTrip(ctx context.Context, frame, dst []byte) (uint32, []byte, error) {
+func (t *httpTransport) roundTrip(ctx context.Context, frame, tail, dst []byte) (uint32, []byte, error) {
+	if tail != nil {
+		// Decoded below and sent as JSON: one copy is the least of it.
+		frame = append(frame[:len(frame):len(frame)], tail...)
+	}
 	n, code, err := wire.ParseRequestHeader(frame)
 	if err != nil || int(n) != len(frame)-wire.RequestHeaderSize {
 		return wire.ErrInvalidCommand.Code, nil, nil

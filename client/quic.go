@@ -52,7 +52,7 @@ type quicTransport struct {
 	opts Options
 }
 
-func (t *quicTransport) roundTrip(ctx context.Context, frame, dst []byte) (uint32, []byte, error) {
+func (t *quicTransport) roundTrip(ctx context.Context, frame, tail, dst []byte) (uint32, []byte, error) {
 	if t.opts.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, t.opts.Timeout)
@@ -65,7 +65,11 @@ func (t *quicTransport) roundTrip(ctx context.Context, frame, dst []byte) (uint3
 	if dl, ok := ctx.Deadline(); ok {
 		_ = st.SetDeadline(dl)
 	}
-	if _, err := st.Write(frame); err != nil {
+	_, err = st.Write(frame)
+	if err == nil && tail != nil {
+		_, err = st.Write(tail)
+	}
+	if err != nil {
 		st.CancelRead(0)
 		return 0, nil, err
 	}
