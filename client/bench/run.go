@@ -240,6 +240,14 @@ func (c *Config) batch() []byte {
 	return msgs
 }
 
+// send is the request an actor repeats: one batch, its index block
+// computed once, since only payload bytes change between sends.
+func (c *Config) send(stream, topic wire.Identifier, p wire.Partitioning) *wire.SendMessages {
+	msgs := c.batch()
+	return &wire.SendMessages{Stream: stream, Topic: topic, Partitioning: p, Count: uint32(c.BatchSize),
+		Indexes: wire.AppendIndexes(nil, msgs), Messages: msgs}
+}
+
 // phase tracks where an actor is: warm-up, measured, or done.
 type phase struct {
 	r         *run
@@ -333,7 +341,7 @@ func (r *run) producer(ctx context.Context, cl *client.Client, rec *ActorRecords
 	if c.Kind == BalancedProducer {
 		p = wire.Balanced()
 	}
-	msgs := c.batch()
+	send := c.send(stream, topic, p)
 	bytes := int64(c.BatchSize * c.MessageSize)
 	pace := r.pacer(c.Producers, int(bytes))
 	defer r.prodDone[i].Store(true)
@@ -344,7 +352,7 @@ func (r *run) producer(ctx context.Context, cl *client.Client, rec *ActorRecords
 		if !ph.next(start) {
 			break
 		}
-		if err := cl.Send(ctx, stream, topic, p, c.BatchSize, msgs); err != nil {
+		if _, err := cl.Do(ctx, send); err != nil {
 			return ctxErr(ctx, err)
 		}
 		r.produced[i].Add(int64(c.BatchSize))
@@ -469,7 +477,8 @@ func (r *run) endToEnd(ctx context.Context, cl *client.Client, rec *ActorRecords
 	i := rec.ID - 1
 	s, part := c.target(i)
 	stream, topic := wire.NamedID(c.streamName(s)), wire.NamedID(TopicName)
-	msgs := c.batch()
+	send := c.send(stream, topic, wire.PartitionID(uint32(part)))
+	msgs := send.Messages
 	bytes := int64(c.BatchSize * c.MessageSize)
 	pace := r.pacer(c.Producers, int(bytes))
 	req := wire.PollMessages{Stream: stream, Topic: topic, Partition: wire.SomePartition(uint32(part)), Count: uint32(c.BatchSize),
@@ -487,7 +496,7 @@ func (r *run) endToEnd(ctx context.Context, cl *client.Client, rec *ActorRecords
 		// so the poll can check it got this batch back, not another.
 		binary.LittleEndian.PutUint64(msgs[wire.MessageHeaderSize:], uint64(i+1))
 		binary.LittleEndian.PutUint64(msgs[wire.MessageHeaderSize+8:], seq)
-		if err := cl.Send(ctx, stream, topic, wire.PartitionID(uint32(part)), c.BatchSize, msgs); err != nil {
+		if _, err := cl.Do(ctx, send); err != nil {
 			return ctxErr(ctx, err)
 		}
 		var nb int64
