@@ -93,6 +93,33 @@ func (h *AnswerHold) wait(ctx context.Context, total int) bool {
 	return true
 }
 
+// Settle makes the hold exactly total bytes, the size of the answer as
+// the listener keeps it until written (the HTTP listener's JSON is larger
+// than the stored messages PollMessages counted). It never waits and never
+// fails: the answer is already built and its memory is real, so room the
+// budget lacks is taken anyway, and the requests after it wait or get
+// shorter answers until it is released. The overdraft is bounded by one
+// answer's rendering overhead over at most Limits.PollAnswerBytes stored.
+// An answer of up to SmallRequest bytes holds nothing, as in Grow; a hold
+// PollMessages never attached to the budget (no budget, or no partition
+// read) stays empty.
+func (h *AnswerHold) Settle(total int) {
+	if h.m == nil || h.m.capacity <= 0 {
+		return
+	}
+	if total <= SmallRequest {
+		h.Release()
+		return
+	}
+	switch d := int64(total) - h.n; {
+	case d > 0:
+		h.m.charge(d)
+	case d < 0:
+		h.m.release(-d)
+	}
+	h.n = int64(total)
+}
+
 // Held is the bytes the answer holds under the budget.
 func (h *AnswerHold) Held() int64 { return h.n }
 

@@ -240,6 +240,14 @@ func (m *memBudget) acquire(ctx context.Context, n int64) bool {
 	}
 }
 
+// charge takes n bytes whether or not they fit (AnswerHold.Settle): used
+// may pass capacity, and waiters are served again once it falls back.
+func (m *memBudget) charge(n int64) {
+	m.mu.Lock()
+	m.used += n
+	m.mu.Unlock()
+}
+
 func (m *memBudget) release(n int64) {
 	m.mu.Lock()
 	m.used -= n

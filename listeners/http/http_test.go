@@ -23,7 +23,12 @@ type api struct {
 
 func newAPI(t testing.TB) *api {
 	t.Helper()
-	env := brokertest.New(t)
+	return newAPIEnv(t, brokertest.New(t))
+}
+
+// newAPIEnv is newAPI over env's broker.
+func newAPIEnv(t testing.TB, env *brokertest.Env) *api {
+	t.Helper()
 	srv, err := New(env.Broker, Options{
 		CORS: CORS{Enabled: true, AllowedMethods: []string{"GET", "POST", "PUT", "DELETE"}, AllowedOrigins: []string{"*"},
 			AllowedHeaders: []string{"content-type", "authorization"}},

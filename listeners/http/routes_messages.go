@@ -74,7 +74,12 @@ func (s *Server) poll(c *fiber.Ctx) error {
 		return err
 	}
 	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
-	return sendHeld(c, appendPolledJSON(make([]byte, 0, len(msgs)*4/3+256), res, msgs), hold)
+	// What stays in memory until written is the JSON, not the stored
+	// messages the poll counted: the hold becomes the body's size, past
+	// the budget if need be (AnswerHold.Settle).
+	body := appendPolledJSON(make([]byte, 0, len(msgs)*4/3+256), res, msgs)
+	hold.Settle(len(body))
+	return sendHeld(c, body, hold)
 }
 
 // appendPolledJSON renders a poll result (docs/protocol/http.md §4.10.1). An empty result

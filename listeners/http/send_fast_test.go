@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/shalemq/shale/broker"
 	"github.com/shalemq/shale/broker/brokertest"
 	"github.com/shalemq/shale/wire/rest"
 )
@@ -148,9 +149,17 @@ func BenchmarkDecodeSend(b *testing.B) {
 
 // BenchmarkHTTPPoll is one HTTP poll of 1,000 stored messages of 1 KB through
 // the Fiber app, rendering included; allocs/op shows what a poll costs in
-// buffers.
+// buffers. With budget=true the answer holds its room under
+// limits.request_memory until written.
 func BenchmarkHTTPPoll(b *testing.B) {
-	a := newAPI(b)
+	b.Run("budget=false", func(b *testing.B) { benchHTTPPoll(b, newAPI(b)) })
+	b.Run("budget=true", func(b *testing.B) {
+		benchHTTPPoll(b, newAPIEnv(b, brokertest.NewWithOptions(b, broker.Options{
+			Limits: broker.Limits{RequestMemory: 64 << 20, PollAnswerBytes: 64 << 20}})))
+	})
+}
+
+func benchHTTPPoll(b *testing.B, a *api) {
 	a.login(brokertest.RootUser, brokertest.RootPassword)
 	a.expect("POST", "/streams", `{"name":"s"}`, 200, "")
 	a.expect("POST", "/streams/s/topics", `{"name":"t","partitions_count":3,"compression_algorithm":"none","message_expiry":0,"max_topic_size":0}`, 200, "")
