@@ -87,6 +87,13 @@ func (d *Dashboard) messagesPage(c *fiber.Ctx) error {
 		bd.Q.Strategy = "last"
 		poll.Strategy = broker.StrategyLast
 	}
+	// The answer holds its room under limits.request_memory, as a
+	// listener's poll does, until the page built from it is rendered
+	// (render copies the page into the response): a full budget shortens
+	// it or makes it wait like any other poll.
+	hold := new(broker.AnswerHold)
+	defer hold.Release()
+	poll.Hold = hold
 	res, buf, err := d.b.PollMessages(s, poll, nil)
 	if err != nil {
 		p.Problem = explain(err)
