@@ -18,11 +18,19 @@ import (
 
 // TestPollAnswerHeldUntilWritten: an HTTP poll answer holds its JSON
 // body's bytes (not the smaller stored size) under the request memory
-// budget until the client has read it, keeps
-// its Content-Length, and gives the room back once sent.
+// budget until the client has read it, keeps its Content-Length, and
+// gives the room back once sent. Under a budget the stored answer fits
+// but its JSON does not, the answer still goes out whole, its JSON
+// counted past the budget.
 func TestPollAnswerHeldUntilWritten(t *testing.T) {
+	for _, budget := range []int64{64 << 20, 20 << 20} {
+		t.Run(fmt.Sprintf("budget=%dMiB", budget>>20), func(t *testing.T) { testPollAnswerHeld(t, budget) })
+	}
+}
+
+func testPollAnswerHeld(t *testing.T, budget int64) {
 	const n, payload = 16, 1 << 20
-	env := brokertest.NewWithOptions(t, broker.Options{Limits: broker.Limits{RequestMemory: 64 << 20, PollAnswerBytes: 64 << 20}})
+	env := brokertest.NewWithOptions(t, broker.Options{Limits: broker.Limits{RequestMemory: budget, PollAnswerBytes: 64 << 20}})
 	b := env.Broker
 	addr := serveEnv(t, env, 0)
 	answer := env.Fill(t, n, payload)
@@ -58,6 +66,9 @@ func TestPollAnswerHeldUntilWritten(t *testing.T) {
 	// stored messages the poll read.
 	if held := b.RequestMemoryHeld(); held != resp.ContentLength || held <= answer {
 		t.Fatalf("%d bytes held while the answer is being written, want its body's %d (stored %d)", held, resp.ContentLength, answer)
+	}
+	if answer <= budget && budget < 64<<20 && resp.ContentLength <= budget {
+		t.Fatalf("the %d-byte JSON fits the %d-byte budget: the case past the budget is not tested", resp.ContentLength, budget)
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, resp.ContentLength))
 	if err != nil || resp.StatusCode != 200 || resp.ContentLength <= answer || int64(len(body)) != resp.ContentLength {
