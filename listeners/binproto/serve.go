@@ -59,9 +59,10 @@ func (o *Options) ensureDefaults() {
 // Server runs binary requests against a broker. One Server serves every
 // connection of a listener; it is safe for concurrent use.
 type Server struct {
-	broker *broker.Broker
-	opts   Options
-	bufs   sync.Pool // *[]byte, request and response buffers
+	broker  *broker.Broker
+	opts    Options
+	bufs    sync.Pool // *[]byte, request and response buffers
+	writers sync.Pool // *bufio.Writer, held while one request is served
 }
 
 // NewServer returns a request loop over b.
@@ -69,6 +70,7 @@ func NewServer(b *broker.Broker, opts Options) *Server {
 	opts.ensureDefaults()
 	s := &Server{broker: b, opts: opts}
 	s.bufs.New = func() any { buf := make([]byte, 0, 64<<10); return &buf }
+	s.writers.New = func() any { return bufio.NewWriterSize(nil, 64<<10) }
 	return s
 }
 
@@ -107,8 +109,11 @@ func (s *Server) ServeConn(conn Conn, sess *broker.Session) error {
 			wr = &deadline.Writer{W: conn, D: d, Timeout: s.opts.WriteTimeout}
 		}
 	}
-	r := bufio.NewReaderSize(rd, 64<<10)
-	w := bufio.NewWriterSize(wr, 64<<10)
+	// An idle connection holds its read-ahead buffer and nothing else: the
+	// response writer comes from a pool for each request. The read-ahead
+	// takes a small frame whole; a larger payload is read past it, straight
+	// into the request buffer.
+	r := bufio.NewReaderSize(rd, readAhead)
 	hold := new(broker.AnswerHold) // requests are served one at a time
 	var hdr [wire.RequestHeaderSize]byte
 	for {
@@ -136,15 +141,14 @@ func (s *Server) ServeConn(conn Conn, sess *broker.Session) error {
 			// connection; it is not served (the listener sends the notice).
 			return ErrDraining
 		}
+		w := s.writer(wr)
 		keep, err := s.serveFrame(r, w, hdr, sess, hold)
-		if err != nil {
-			return err
+		if err == nil {
+			err = w.Flush()
 		}
-		if err := w.Flush(); err != nil {
+		s.putWriter(w)
+		if err != nil || !keep {
 			return err
-		}
-		if !keep {
-			return nil
 		}
 	}
 }
@@ -156,11 +160,31 @@ func (s *Server) ServeStream(rw io.ReadWriter, sess *broker.Session) error {
 	if _, err := io.ReadFull(rw, hdr[:]); err != nil {
 		return err
 	}
-	w := bufio.NewWriterSize(rw, 16<<10)
+	w := s.writer(rw)
+	defer s.putWriter(w)
 	if _, err := s.serveFrame(rw, w, hdr, sess, new(broker.AnswerHold)); err != nil {
 		return err
 	}
 	return w.Flush()
+}
+
+// readAhead is a TCP connection's read buffer: it holds a request of up to
+// this size (every control command, a send of a few messages) whole in one
+// read, and it is all the memory an idle connection keeps.
+const readAhead = 16 << 10
+
+// writer returns a pooled response writer writing to w.
+func (s *Server) writer(w io.Writer) *bufio.Writer {
+	bw := s.writers.Get().(*bufio.Writer)
+	bw.Reset(w)
+	return bw
+}
+
+// putWriter returns a response writer to the pool, dropping anything it
+// could not write and its reference to the connection.
+func (s *Server) putWriter(bw *bufio.Writer) {
+	bw.Reset(nil)
+	s.writers.Put(bw)
 }
 
 // serveFrame handles one frame whose 8-byte header was read. It reports
