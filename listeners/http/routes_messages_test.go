@@ -77,3 +77,36 @@ func BenchmarkAppendPolledJSON(b *testing.B) {
 		out = appendPolledJSON(out[:0], res, msgs)
 	}
 }
+
+// The JSON buffer is sized up front: with every header number at its
+// longest and payloads of every length modulo 3 (base64 padding), the
+// answer fits polledJSONSize, so rendering never copies it to grow.
+func TestPolledJSONSizeFits(t *testing.T) {
+	for _, n := range []int{1, 2, 3, 1000} {
+		var msgs []byte
+		for i := range n {
+			start := len(msgs)
+			msgs = wire.AppendSendMessage(msgs, nil, 0, make([]byte, i%7), nil)
+			h := msgs[start : start+wire.MessageHeaderSize]
+			for j := 0; j < 48; j++ { // checksum, id, offset, timestamps
+				h[j] = 0xff
+			}
+			for j := 56; j < 64; j++ { // reserved
+				h[j] = 0xff
+			}
+		}
+		res := broker.PollResult{PartitionID: 1<<32 - 1, CurrentOffset: 1<<64 - 1, Count: uint32(n)}
+		size := polledJSONSize(len(msgs), res.Count)
+		out := appendPolledJSON(make([]byte, 0, size), res, msgs)
+		if len(out) > size {
+			t.Errorf("%d messages: %d bytes of JSON, room for %d", n, len(out), size)
+		}
+	}
+	// The benchmark's shape, 1 KB payloads: no more than a tenth spare.
+	msgs := benchPoll(t)
+	res := broker.PollResult{PartitionID: 1, CurrentOffset: 999, Count: 1000}
+	out := appendPolledJSON(nil, res, msgs)
+	if size := polledJSONSize(len(msgs), 1000); len(out) > size || size > len(out)*11/10 {
+		t.Errorf("%d bytes of JSON, room for %d", len(out), size)
+	}
+}
