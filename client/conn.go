@@ -125,7 +125,8 @@ type tcpTransport struct {
 	mu   sync.Mutex
 	conn net.Conn
 	r    *bufio.Reader
-	iov  net.Buffers // a frame's head and tail, under mu
+	iov  net.Buffers // a frame's head and tail over iovs, under mu
+	iovs [2][]byte
 	opts Options
 }
 
@@ -148,7 +149,9 @@ func (t *tcpTransport) roundTrip(ctx context.Context, frame, tail, dst []byte) (
 		_, err = t.conn.Write(frame)
 	} else {
 		// One writev on a plain TCP connection; TLS writes each in turn.
-		t.iov = append(t.iov[:0], frame, tail)
+		// WriteTo consumes iov, so it is laid over the array afresh.
+		t.iovs = [2][]byte{frame, tail}
+		t.iov = t.iovs[:]
 		_, err = t.iov.WriteTo(t.conn)
 	}
 	if err != nil {
