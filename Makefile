@@ -59,7 +59,7 @@ lint: vet
 
 # Benchmarks are measurements, never assertions. BENCHTIME=3s for steadier numbers.
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -count $(BENCHCOUNT) ./kv/ ./log/ ./retention/ ./listeners/tcp/ ./listeners/quic/ ./listeners/http/ ./integration/
+	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -count $(BENCHCOUNT) ./kv/ ./log/ ./retention/ ./listeners/tcp/ ./listeners/quic/ ./listeners/http/ ./client/ ./integration/
 
 # shale bench against a fresh bin/shale beside raw Pebble, NATS JetStream and Redis
 # Streams on the same workloads, interleaved, with a table of ratios
