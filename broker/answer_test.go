@@ -24,12 +24,7 @@ const bigSize = wire.MessageHeaderSize + 100_000
 func sendBig(t *testing.T, e *brokertest.Env, n int) {
 	t.Helper()
 	b := e.Broker
-	if _, err := b.CreateStream(e.Root, "s"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := b.CreateTopic(e.Root, broker.ByID(0), broker.TopicSpec{Name: "t", PartitionsCount: 1, Compression: 1}); err != nil {
-		t.Fatal(err)
-	}
+	e.OnePartition(t)
 	if _, err := b.CreateGroup(e.Root, broker.ByID(0), broker.ByID(0), "g"); err != nil {
 		t.Fatal(err)
 	}

@@ -69,18 +69,24 @@ func (e *Env) Session(t testing.TB) *broker.Session {
 	return s
 }
 
+// OnePartition creates stream "s" with topic "t" of one partition (ids 0).
+func (e *Env) OnePartition(t testing.TB) {
+	t.Helper()
+	if _, err := e.Broker.CreateStream(e.Root, "s"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Broker.CreateTopic(e.Root, broker.ByID(0), broker.TopicSpec{Name: "t", PartitionsCount: 1, Compression: 1}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // Fill creates stream "s" with topic "t" of one partition (ids 0) and
 // stores n messages of payload bytes each in it. It returns the bytes a
 // poll of all of them answers (headers and payloads).
 func (e *Env) Fill(t testing.TB, n, payload int) int64 {
 	t.Helper()
 	b := e.Broker
-	if _, err := b.CreateStream(e.Root, "s"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := b.CreateTopic(e.Root, broker.ByID(0), broker.TopicSpec{Name: "t", PartitionsCount: 1, Compression: 1}); err != nil {
-		t.Fatal(err)
-	}
+	e.OnePartition(t)
 	var msgs []byte
 	for range n {
 		msgs = wire.AppendSendMessage(msgs, make([]byte, 16), 1, bytes.Repeat([]byte{'p'}, payload), nil)
