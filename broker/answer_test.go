@@ -12,6 +12,7 @@ import (
 	"github.com/shalemq/shale/broker"
 	"github.com/shalemq/shale/broker/brokertest"
 	"github.com/shalemq/shale/wire"
+	"github.com/shalemq/shale/wire/wiretest"
 )
 
 // bigSize is the stored size of one message of sendBig: larger than
@@ -30,30 +31,11 @@ func sendBig(t *testing.T, e *brokertest.Env, n int) {
 	}
 	var msgs []byte
 	for i := range n {
-		payload := make([]byte, 100_000)
-		copy(payload, fmt.Sprintf("m%d.", i))
+		payload := wiretest.NumberedPayload(i, 100_000)
 		msgs = wire.AppendMessageHeader(msgs, nil, 1, uint32(len(payload)), 0)
 		msgs = append(msgs, payload...)
 	}
 	wantCode(t, b.Send(e.Root, broker.ByID(0), broker.ByID(0), broker.Partitioning{Kind: broker.PartitionID}, msgs, n), nil)
-}
-
-// polledOffsets checks that buf holds whole messages, each the one stored
-// at its offset, and returns their offsets.
-func polledOffsets(t *testing.T, buf []byte) []uint64 {
-	t.Helper()
-	var offs []uint64
-	it := wire.NewMessageIter(buf)
-	for m, ok := it.Next(); ok; m, ok = it.Next() {
-		if want := fmt.Sprintf("m%d.", m.Offset()); string(m.Payload()[:len(want)]) != want {
-			t.Fatalf("message at offset %d holds %.8q", m.Offset(), m.Payload())
-		}
-		offs = append(offs, m.Offset())
-	}
-	if err := it.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return offs
 }
 
 // TestPollAnswerCap: polls asking for every message get answers of at
@@ -100,7 +82,7 @@ func TestPollAnswerCap(t *testing.T) {
 			if len(out) > 300<<10 {
 				t.Fatalf("%s: an answer of %d bytes under a cap of %d", c.name, len(out), 300<<10)
 			}
-			got := polledOffsets(t, out)
+			got := wiretest.NumberedOffsets(t, out)
 			if len(got) != int(res.Count) || got[len(got)-1] != res.LastOffset {
 				t.Fatalf("%s: result says %d to %d, answer holds %v", c.name, res.Count, res.LastOffset, got)
 			}

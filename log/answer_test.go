@@ -3,11 +3,11 @@ package log_test
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"testing"
 
 	"github.com/shalemq/shale/log"
 	"github.com/shalemq/shale/wire"
+	"github.com/shalemq/shale/wire/wiretest"
 )
 
 // msgLen is the stored size of one message of answerEnv: a 64-byte
@@ -24,7 +24,7 @@ func answerEnv(t *testing.T, n int) *log.Partition {
 	if n > 0 {
 		payloads := make([]string, n)
 		for i := range payloads {
-			payloads[i] = payloadOf(i, 1000)
+			payloads[i] = string(wiretest.NumberedPayload(i, 1000))
 		}
 		msgs, count := batch(nil, payloads)
 		if _, err := p.Append(msgs, count); err != nil {
@@ -32,29 +32,6 @@ func answerEnv(t *testing.T, n int) *log.Partition {
 		}
 	}
 	return p
-}
-
-func payloadOf(i, size int) string {
-	s := fmt.Sprintf("m%d.", i)
-	return s + strings.Repeat("x", size-len(s))
-}
-
-// offsetsIn returns the offsets of the messages in buf, checking each
-// payload is the one stored at its offset.
-func offsetsIn(t *testing.T, buf []byte) []uint64 {
-	t.Helper()
-	var offs []uint64
-	it := wire.NewMessageIter(buf)
-	for m, ok := it.Next(); ok; m, ok = it.Next() {
-		if want := fmt.Sprintf("m%d.", m.Offset()); !strings.HasPrefix(string(m.Payload()), want) {
-			t.Fatalf("message at offset %d holds %.10q", m.Offset(), m.Payload())
-		}
-		offs = append(offs, m.Offset())
-	}
-	if err := it.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return offs
 }
 
 func TestPollMaxBytes(t *testing.T) {
@@ -101,7 +78,7 @@ func TestPollMaxBytes(t *testing.T) {
 			if string(out[:len(prefix)]) != string(prefix) {
 				t.Fatalf("dst's bytes changed: %q", out[:len(prefix)])
 			}
-			got := offsetsIn(t, out[len(prefix):])
+			got := wiretest.NumberedOffsets(t, out[len(prefix):])
 			if fmt.Sprint(got) != fmt.Sprint(c.want) {
 				t.Fatalf("offsets %v, want %v", got, c.want)
 			}
@@ -133,16 +110,16 @@ func seq(from, to uint64) []uint64 {
 // whole, alone, and the poll after it goes on.
 func TestPollMaxBytesOversize(t *testing.T) {
 	p := answerEnv(t, 2)
-	big, n := batch(nil, []string{payloadOf(2, 20_000)})
+	big, n := batch(nil, []string{string(wiretest.NumberedPayload(2, 20_000))})
 	if _, err := p.Append(big, n); err != nil {
 		t.Fatal(err)
 	}
 	// Last: the newest message goes alone when it is larger than the cap.
 	res, out, err := p.Poll(nil, log.PollRequest{Strategy: log.StrategyLast, Count: 3, MaxBytes: 5000})
-	if err != nil || fmt.Sprint(offsetsIn(t, out)) != "[2]" || res.Cut != log.CutMaxBytes {
-		t.Fatalf("last 3 under a cap below the newest: %v, cut %d, %v", offsetsIn(t, out), res.Cut, err)
+	if err != nil || fmt.Sprint(wiretest.NumberedOffsets(t, out)) != "[2]" || res.Cut != log.CutMaxBytes {
+		t.Fatalf("last 3 under a cap below the newest: %v, cut %d, %v", wiretest.NumberedOffsets(t, out), res.Cut, err)
 	}
-	tail, n := batch(nil, []string{payloadOf(3, 1000)})
+	tail, n := batch(nil, []string{string(wiretest.NumberedPayload(3, 1000))})
 	if _, err := p.Append(tail, n); err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +134,7 @@ func TestPollMaxBytesOversize(t *testing.T) {
 		if res.Count == 0 {
 			t.Fatalf("nothing at offset %d", req.Value)
 		}
-		all = append(all, offsetsIn(t, out)...)
+		all = append(all, wiretest.NumberedOffsets(t, out)...)
 		sizes = append(sizes, len(out))
 		req.Value = res.LastOffset + 1
 	}
@@ -200,7 +177,7 @@ func TestPollMaxBytesAutoCommit(t *testing.T) {
 			if res.Count > 3 {
 				t.Fatalf("%d messages in one answer under a cap of three", res.Count)
 			}
-			all = append(all, offsetsIn(t, out)...)
+			all = append(all, wiretest.NumberedOffsets(t, out)...)
 		}
 		if fmt.Sprint(all) != fmt.Sprint(seq(4, 10)) {
 			t.Fatalf("%+v: Next polls read %v", c, all)
@@ -225,7 +202,7 @@ func TestPollRoom(t *testing.T) {
 		t.Helper()
 		res, out, err := p.Poll(nil, log.PollRequest{Strategy: log.StrategyOffset, Value: from, Count: 100,
 			MaxBytes: 100 * msgLen, Room: r})
-		return res, offsetsIn(t, out), err
+		return res, wiretest.NumberedOffsets(t, out), err
 	}
 	// Room for four messages: the answer ends at the chunk edge before.
 	r := &room{limit: 4 * msgLen}
